@@ -1,0 +1,158 @@
+"""`folder:PATH` — a directory of PNG/JPEG images, optionally with labels.csv.
+
+Colour images are converted to grayscale. Without `image_size` every image
+must have the same size; with it, every image is resized (cv2.INTER_AREA).
+`labels.csv`, if present, has a `filename` column naming images relative to
+the folder plus any label columns; they are carried through refinement
+unchanged. Images are read once at open time: folders are the small, hand-made
+case (large data sets go through `data.prepare` into an `h5:` cache).
+"""
+
+import os
+from typing import Dict, Optional, Tuple
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from data import source as source_lib
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+LABELS_FILE = "labels.csv"
+
+
+def list_images(folder: str):
+  """Image files under `folder` (recursive), as sorted relative paths."""
+  names = []
+  for root, _, files in os.walk(folder):
+    for name in files:
+      if name.lower().endswith(IMAGE_EXTENSIONS):
+        names.append(os.path.relpath(os.path.join(root, name), folder))
+  return sorted(names)
+
+
+def read_gray(path: str) -> np.ndarray:
+  """Reads one image as 8-bit grayscale; DataError if unreadable/truncated."""
+  if os.path.getsize(path) == 0:
+    raise source_lib.DataError(path, "is an empty file")
+  data = np.fromfile(path, np.uint8)
+  # IMREAD_UNCHANGED first, so 16-bit and alpha images are handled on purpose.
+  image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+  if image is None:
+    raise source_lib.DataError(path, "cannot be decoded as an image "
+                               "(unreadable or truncated)")
+  if _is_truncated(path, data):
+    raise source_lib.DataError(path, "is truncated (image data ends early)")
+  if image.ndim == 3:
+    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    image = cv2.cvtColor(image, code)
+  if image.dtype != np.uint8:
+    raise source_lib.DataError(path, f"has {image.dtype} pixels; folder "
+                               "sources expect 8-bit images")
+  return image
+
+
+def _is_truncated(path: str, data: np.ndarray) -> bool:
+  """OpenCV decodes many truncated files silently; check the end markers."""
+  lower = path.lower()
+  if lower.endswith(".png"):
+    return bytes(data[-12:][4:8]) != b"IEND"
+  if lower.endswith((".jpg", ".jpeg")):
+    tail = bytes(data[-64:]).rstrip(b"\x00")
+    return not tail.endswith(b"\xff\xd9")
+  return False
+
+
+def _read_labels(folder: str, names) -> pd.DataFrame:
+  path = os.path.join(folder, LABELS_FILE)
+  if not os.path.exists(path):
+    return pd.DataFrame({"filename": names})
+  try:
+    frame = pd.read_csv(path)
+  except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+    raise source_lib.DataError(path, f"is not a readable CSV ({e})".replace(
+        "\n", " "))
+  if "filename" not in frame.columns:
+    raise source_lib.DataError(path, "has no 'filename' column")
+  missing = sorted(set(frame["filename"]) - set(names))
+  if missing:
+    raise source_lib.DataError(
+        path, f"names {len(missing)} file(s) missing from the folder, e.g. "
+        f"{missing[0]!r}")
+  if frame["filename"].duplicated().any():
+    dup = frame["filename"][frame["filename"].duplicated()].iloc[0]
+    raise source_lib.DataError(path, f"lists {dup!r} more than once")
+  # Only the labelled images are used, in the order labels.csv gives.
+  columns = ["filename"] + [c for c in frame.columns if c != "filename"]
+  return frame[columns]
+
+
+def load_folder(folder: str,
+                image_size: Optional[Tuple[int, int]] = None
+               ) -> source_lib.ArraySource:
+  """Reads a folder of images into an ArraySource (see module docstring)."""
+  if not os.path.isdir(folder):
+    raise source_lib.DataError(folder, "is not a directory")
+  names = list_images(folder)
+  if not names:
+    raise source_lib.DataError(folder, "holds no PNG or JPEG images")
+  frame = _read_labels(folder, names)
+  images = []
+  first_shape = None
+  for name in frame["filename"]:
+    path = os.path.join(folder, name)
+    image = read_gray(path)
+    if image_size is not None:
+      if image.shape != tuple(image_size):
+        image = cv2.resize(image, (image_size[1], image_size[0]),
+                           interpolation=cv2.INTER_AREA)
+    elif first_shape is None:
+      first_shape = image.shape
+    elif image.shape != first_shape:
+      raise source_lib.DataError(
+          path, f"is {image.shape[0]}x{image.shape[1]} but the first image "
+          f"is {first_shape[0]}x{first_shape[1]}; pass --image_size=HxW "
+          "to resize them all")
+    images.append(image)
+  return source_lib.ArraySource(f"folder:{folder}",
+                                source_lib.uint8_to_unit(np.stack(images)),
+                                frame)
+
+
+def from_spec(path: str, options: Dict[str, str],
+              image_size: Optional[Tuple[int, int]]) -> source_lib.ImageSource:
+  if options:
+    raise ValueError(f"folder sources take no options, got {sorted(options)}")
+  return load_folder(path, image_size)
+
+
+def write_images(folder: str, frame: pd.DataFrame, images: np.ndarray,
+                 write_labels: bool = True) -> None:
+  """Writes [-1, 1] images under their frame file names (PNG, atomically).
+
+  Each image goes to a temporary name first and is renamed into place, so a
+  killed writer never leaves a half-written image. Names keep their extension
+  (labels refer to them); JPEG names are written at quality 100, everything
+  else as PNG.
+  """
+  pixels = source_lib.unit_to_uint8(images[..., 0])
+  for name, image in zip(frame["filename"], pixels):
+    path = os.path.join(folder, name)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    ext = os.path.splitext(name)[1].lower() or ".png"
+    params = [cv2.IMWRITE_JPEG_QUALITY, 100] if ext in (".jpg", ".jpeg") else []
+    ok, encoded = cv2.imencode(ext, image, params)
+    if not ok:
+      raise source_lib.DataError(path, "could not be encoded")
+    tmp = path + ".tmp"
+    encoded.tofile(tmp)
+    os.replace(tmp, path)
+  if write_labels:
+    write_frame(os.path.join(folder, LABELS_FILE), frame)
+
+
+def write_frame(path: str, frame: pd.DataFrame) -> None:
+  """Writes a frame as CSV atomically."""
+  tmp = path + ".tmp"
+  frame.to_csv(tmp, index=False)
+  os.replace(tmp, path)

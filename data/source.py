@@ -1,0 +1,149 @@
+"""The one interface every image source of the project implements.
+
+A source is a finite, indexable collection of single-channel images of one
+size with an optional table of labels. Readers of the real data sets
+(UnityEyes, MPIIGaze, NYU hands), image folders, prepared HDF5 caches and the
+embedded generated worlds all return an :class:`ImageSource`, so the SimGAN
+trainer, the refine binary and the estimators never know where images come
+from.
+
+Conventions shared by all sources:
+
+* ``read(indices)`` returns float32 images of shape ``(n, H, W, 1)`` scaled
+  to ``[-1, 1]``. Real and synthetic images therefore reach the discriminator
+  in the same range (PITFALLS.md rule 2). Grayscale 8-bit images map as
+  ``x / 127.5 - 1``; depth sources document their own mapping.
+* ``frame`` is a :class:`pandas.DataFrame` with one row per image, in index
+  order. Its first column is ``filename`` (the relative name under which a
+  refined copy is written); any further columns are labels, carried through
+  refinement unchanged. Gaze sources use ``gaze_x, gaze_y, gaze_z`` (a unit
+  vector in the MPIIGaze normalised camera frame).
+* Bad input raises :class:`DataError` with a one-line message that starts
+  with the offending path.
+"""
+
+import abc
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+
+GAZE_COLUMNS = ("gaze_x", "gaze_y", "gaze_z")
+
+
+class DataError(ValueError):
+  """Malformed or missing input data. The message is one line: 'PATH: fault'."""
+
+  def __init__(self, path, fault: str):
+    super().__init__(f"{path}: {fault}")
+    self.path = str(path)
+    self.fault = fault
+
+
+class ImageSource(abc.ABC):
+  """A finite, indexable set of single-channel images with optional labels."""
+
+  def __init__(self, description: str, frame: pd.DataFrame,
+               image_shape: Tuple[int, int]):
+    if "filename" not in frame.columns or frame.columns[0] != "filename":
+      raise ValueError("frame must have 'filename' as its first column")
+    self.description = description
+    self.frame = frame.reset_index(drop=True)
+    self.image_shape = tuple(int(s) for s in image_shape)
+
+  def __len__(self) -> int:
+    return len(self.frame)
+
+  @property
+  def filenames(self) -> Sequence[str]:
+    return self.frame["filename"].tolist()
+
+  @property
+  def label_columns(self) -> Tuple[str, ...]:
+    return tuple(self.frame.columns[1:])
+
+  @property
+  def has_labels(self) -> bool:
+    return len(self.label_columns) > 0
+
+  def labels(self, columns: Sequence[str] = GAZE_COLUMNS) -> np.ndarray:
+    """Numeric labels of the given columns as float32, shape (N, len(columns))."""
+    missing = [c for c in columns if c not in self.frame.columns]
+    if missing:
+      raise DataError(self.description, f"has no label column(s) {missing}")
+    return self.frame[list(columns)].to_numpy(np.float32)
+
+  @abc.abstractmethod
+  def read(self, indices: np.ndarray) -> np.ndarray:
+    """Images at `indices` as float32 (n, H, W, 1) in [-1, 1]."""
+
+  def read_all(self) -> np.ndarray:
+    return self.read(np.arange(len(self)))
+
+  def subset(self, indices: np.ndarray,
+             description: Optional[str] = None) -> "ImageSource":
+    """A view on some of this source's images (same order as `indices`)."""
+    return SubsetSource(self, np.asarray(indices, np.int64), description)
+
+  def __repr__(self):
+    return (f"{type(self).__name__}({self.description!r}, n={len(self)}, "
+            f"shape={self.image_shape}, labels={list(self.label_columns)})")
+
+
+class ArraySource(ImageSource):
+  """Images held in memory (already scaled to [-1, 1])."""
+
+  def __init__(self, description: str, images: np.ndarray,
+               frame: pd.DataFrame):
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+      images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] != 1:
+      raise ValueError(f"images must be (N, H, W[, 1]), got {images.shape}")
+    if len(images) != len(frame):
+      raise ValueError(f"{len(images)} images but {len(frame)} frame rows")
+    super().__init__(description, frame, images.shape[1:3])
+    self.images = images
+
+  def read(self, indices):
+    return self.images[np.asarray(indices, np.int64)]
+
+  def read_all(self):
+    return self.images
+
+
+class SubsetSource(ImageSource):
+  """A subset of another source, by index."""
+
+  def __init__(self, parent: ImageSource, indices: np.ndarray,
+               description: Optional[str] = None):
+    super().__init__(description or f"{parent.description}[subset]",
+                     parent.frame.iloc[indices], parent.image_shape)
+    self.parent = parent
+    self.indices = indices
+
+  def read(self, indices):
+    return self.parent.read(self.indices[np.asarray(indices, np.int64)])
+
+
+def uint8_to_unit(images: np.ndarray) -> np.ndarray:
+  """8-bit gray levels to [-1, 1] (the mapping every grayscale source uses)."""
+  return np.asarray(images, np.float32) / 127.5 - 1.0
+
+
+def unit_to_uint8(images: np.ndarray) -> np.ndarray:
+  """[-1, 1] back to 8-bit gray levels, rounded and clipped."""
+  return np.clip(np.rint((np.asarray(images) + 1.0) * 127.5), 0,
+                 255).astype(np.uint8)
+
+
+def frame_for(filenames: Sequence[str],
+              labels: Optional[np.ndarray] = None,
+              columns: Sequence[str] = GAZE_COLUMNS) -> pd.DataFrame:
+  """A source frame from file names and an optional (N, len(columns)) array."""
+  frame = pd.DataFrame({"filename": list(filenames)})
+  if labels is not None:
+    labels = np.asarray(labels)
+    for i, column in enumerate(columns):
+      frame[column] = labels[:, i]
+  return frame

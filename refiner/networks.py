@@ -1,0 +1,209 @@
+"""The refiner R and the discriminator D of SimGAN (paper §3, Fig. 6).
+
+Both are fully convolutional, so R accepts any image size. Two architectures:
+
+* ``gaze`` (§3.2): R = Conv3x3@64 -> 4 ResNet blocks (3x3, 64) -> Conv1x1@1;
+  D = Conv3x3/2@96, Conv3x3/2@64, MaxPool3x3/1, Conv3x3@32, Conv1x1@32,
+  Conv1x1@2.
+* ``hand`` (§3.3): R = Conv7x7@64 -> 10 ResNet blocks (7x7, 64) -> Conv1x1@1;
+  D = Conv7x7/4@96, Conv5x5/2@64, MaxPool3x3/2, Conv3x3/2@32, Conv1x1@32,
+  Conv1x1@2.
+
+Choices the paper leaves open (SPEC.md §9), made here:
+
+* R ends in tanh: images are in [-1, 1] (real and synthetic alike).
+* ReLU after R's first conv and between D's layers; never on D's logits, which
+  are raw (a 2-way softmax per patch is applied inside the loss).
+* R's padding mode is configurable. Zero padding makes every border pixel see
+  a black frame, and a prototype's refiner drew frame lines there; reflect
+  padding (the default) gives border pixels natural context.
+* D's padding ('same' by default) decides the patch grid: 9x14 patches for a
+  35x55 gaze image with 'same', 4x9 with 'valid'.
+* ``head='global'`` replaces D's per-patch output with one fully connected
+  classifier over the whole image: the "global adversarial loss" ablation of
+  §3.3 (Fig. 8). Its output keeps the (batch, 1, 1, 2) patch layout, so the
+  losses do not care which head produced the logits.
+* No batch norm, as in the paper.
+"""
+
+import dataclasses
+from typing import Tuple
+
+import keras
+from keras import layers
+from keras import ops
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+  """Sizes of one SimGAN architecture (paper §3.2, §3.3)."""
+  name: str
+  image_shape: Tuple[int, int]       # default (height, width) of the paper
+  refiner_kernel: int
+  refiner_blocks: int
+  refiner_features: int
+  # (filters, kernel, stride) of D's convolutions before/after the max pool.
+  d_convs_before_pool: Tuple[Tuple[int, int, int], ...]
+  d_pool: Tuple[int, int]            # (pool size, stride)
+  d_convs_after_pool: Tuple[Tuple[int, int, int], ...]
+
+
+ARCHITECTURES = {
+    "gaze": Architecture(
+        name="gaze", image_shape=(35, 55), refiner_kernel=3,
+        refiner_blocks=4, refiner_features=64,
+        d_convs_before_pool=((96, 3, 2), (64, 3, 2)), d_pool=(3, 1),
+        d_convs_after_pool=((32, 3, 1), (32, 1, 1))),
+    "hand": Architecture(
+        name="hand", image_shape=(224, 224), refiner_kernel=7,
+        refiner_blocks=10, refiner_features=64,
+        d_convs_before_pool=((96, 7, 4), (64, 5, 2)), d_pool=(3, 2),
+        d_convs_after_pool=((32, 3, 2), (32, 1, 1))),
+}
+
+PADDING_MODES = ("reflect", "symmetric", "zero")
+
+
+def get_architecture(name: str) -> Architecture:
+  if name not in ARCHITECTURES:
+    raise ValueError(f"unknown architecture {name!r}; expected one of "
+                     f"{sorted(ARCHITECTURES)}")
+  return ARCHITECTURES[name]
+
+
+@keras.saving.register_keras_serializable(package="simgan")
+class SpatialPad(layers.Layer):
+  """Pads height and width by `size` on each side with a given mode.
+
+  Args:
+    size: pixels added on each side.
+    mode: 'reflect', 'symmetric' or 'zero'.
+  """
+
+  def __init__(self, size: int, mode: str = "reflect", **kwargs):
+    super().__init__(**kwargs)
+    if mode not in PADDING_MODES:
+      raise ValueError(f"padding mode must be one of {PADDING_MODES}")
+    self.size = size
+    self.mode = mode
+
+  def call(self, inputs):
+    if self.size == 0:
+      return inputs
+    pad = [[0, 0], [self.size, self.size], [self.size, self.size], [0, 0]]
+    mode = "constant" if self.mode == "zero" else self.mode
+    return ops.pad(inputs, pad, mode=mode)
+
+  def compute_output_shape(self, input_shape):
+    b, h, w, c = input_shape
+    grow = lambda d: None if d is None else d + 2 * self.size
+    return (b, grow(h), grow(w), c)
+
+  def get_config(self):
+    return {**super().get_config(), "size": self.size, "mode": self.mode}
+
+
+def _refiner_conv(x, filters, kernel, padding_mode, name, activation=None):
+  """A stride-1 conv whose output has the input's size, padded by mode."""
+  x = SpatialPad(kernel // 2, padding_mode, name=f"{name}_pad")(x)
+  return layers.Conv2D(filters, kernel, padding="valid",
+                       activation=activation, name=name)(x)
+
+
+def resnet_block(x, features: int, kernel: int, padding_mode: str, name: str):
+  """Fig. 6: in -> Conv -> ReLU -> Conv -> (+ in) -> ReLU -> out."""
+  y = _refiner_conv(x, features, kernel, padding_mode, f"{name}_conv1",
+                    activation="relu")
+  y = _refiner_conv(y, features, kernel, padding_mode, f"{name}_conv2")
+  y = layers.Add(name=f"{name}_add")([x, y])
+  return layers.ReLU(name=f"{name}_relu")(y)
+
+
+def build_refiner(arch: str = "gaze", padding_mode: str = "reflect",
+                  channels: int = 1, name: str = "refiner") -> keras.Model:
+  """R_θ: a fully convolutional ResNet without striding or pooling (§3.2).
+
+  Returns a model mapping (batch, H, W, channels) images in [-1, 1] to refined
+  images of the same shape in [-1, 1], for any H and W.
+  """
+  a = get_architecture(arch)
+  inputs = keras.Input((None, None, channels), name="synthetic")
+  x = _refiner_conv(inputs, a.refiner_features, a.refiner_kernel,
+                    padding_mode, "conv_in", activation="relu")
+  for i in range(a.refiner_blocks):
+    x = resnet_block(x, a.refiner_features, a.refiner_kernel, padding_mode,
+                     f"block{i + 1}")
+  # The 1x1 output conv runs in float32 so that refined images (and hence
+  # the self-regularisation loss and the history buffer) keep full precision
+  # under mixed-precision policies.
+  x = layers.Conv2D(channels, 1, name="conv_out", dtype="float32")(x)
+  outputs = layers.Activation("tanh", name="tanh", dtype="float32")(x)
+  return keras.Model(inputs, outputs, name=name)
+
+
+def build_discriminator(arch: str = "gaze", head: str = "local",
+                        padding: str = "same", channels: int = 1,
+                        image_shape=None,
+                        name: str = "discriminator") -> keras.Model:
+  """D_φ: per-patch real/refined logits (§2.2, Fig. 3), or one global logit.
+
+  Args:
+    arch: 'gaze' or 'hand'.
+    head: 'local' (the paper's method: a w x h map of 2-way logits) or
+      'global' (ablation: a fully connected layer over the whole image).
+    padding: 'same' or 'valid' for D's convolutions and pool.
+    channels: image channels.
+    image_shape: (H, W); needed only by the global head, whose dense layer
+      fixes the input size. Defaults to the architecture's size.
+
+  Returns:
+    A model mapping images to logits of shape (batch, h, w, 2); channel 1 is
+    the 'refined' class (the paper's D(.) is its softmax probability).
+  """
+  a = get_architecture(arch)
+  if head not in ("local", "global"):
+    raise ValueError(f"head must be 'local' or 'global', got {head!r}")
+  if head == "global":
+    image_shape = tuple(image_shape or a.image_shape)
+    inputs = keras.Input((*image_shape, channels), name="image")
+  else:
+    inputs = keras.Input((None, None, channels), name="image")
+  x = inputs
+  for i, (filters, kernel, stride) in enumerate(a.d_convs_before_pool):
+    x = layers.Conv2D(filters, kernel, strides=stride, padding=padding,
+                      activation="relu", name=f"conv{i + 1}")(x)
+  pool, pool_stride = a.d_pool
+  x = layers.MaxPooling2D(pool, strides=pool_stride, padding=padding,
+                          name="pool")(x)
+  for i, (filters, kernel, stride) in enumerate(a.d_convs_after_pool):
+    x = layers.Conv2D(filters, kernel, strides=stride, padding=padding,
+                      activation="relu",
+                      name=f"conv{i + 1 + len(a.d_convs_before_pool)}")(x)
+  if head == "local":
+    # Raw logits: no activation on the last layer (PITFALLS.md rule 2).
+    logits = layers.Conv2D(2, 1, name="logits", dtype="float32")(x)
+  else:
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(2, name="logits", dtype="float32")(x)
+    logits = layers.Reshape((1, 1, 2), name="patch_layout")(x)
+  return keras.Model(inputs, logits, name=name)
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: str) -> int:
+  """Spatial output size of a conv/pool layer (as TensorFlow computes it)."""
+  if padding == "same":
+    return -(-size // stride)
+  return (size - kernel) // stride + 1
+
+
+def patch_grid(arch: str, image_shape, padding: str = "same"):
+  """(h, w) of D's local output map for an image of `image_shape`."""
+  a = get_architecture(arch)
+  h, w = image_shape
+  layer_specs = [(k, s) for _, k, s in a.d_convs_before_pool]
+  layer_specs.append(a.d_pool)
+  layer_specs += [(k, s) for _, k, s in a.d_convs_after_pool]
+  for kernel, stride in layer_specs:
+    h = conv_output_size(h, kernel, stride, padding)
+    w = conv_output_size(w, kernel, stride, padding)
+  return h, w

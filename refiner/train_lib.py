@@ -1,0 +1,228 @@
+"""Runs Algorithm 1 end to end: data, schedule, checkpoints, export.
+
+Schedule (paper §3.1): ``refiner_pretrain_steps`` R steps on the
+self-regularisation loss alone, then ``discriminator_pretrain_steps`` D steps,
+then ``steps`` iterations of Kg R-steps followed by Kd D-steps. Each of these
+is one *unit*; ``SimGAN.units_done`` counts them and is checkpointed with
+everything else (networks, optimizers, history, counters), so re-running the
+same command after a kill resumes where the last checkpoint left off, and the
+data streams restart at exactly the batch they had reached.
+
+Workdir layout::
+
+    config.json        hyper-parameters of the run (checked on resume)
+    ckpt/              tf.train.CheckpointManager checkpoints
+    tb/                TensorBoard events
+    refiner.keras      the trained refiner (running average if enabled)
+    saved_model/       the same refiner as a SavedModel ('serve' endpoint)
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+from typing import List, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from data import pipeline
+from data import source as source_lib
+from refiner import callbacks as callbacks_lib
+from refiner import refine_lib
+from refiner import simgan
+
+CONFIG_FILE = "config.json"
+SAVED_MODEL_DIR = "saved_model"
+PREVIEW_IMAGES = 8
+
+# Hyper-parameters that change the checkpoint's variables: a workdir trained
+# with other values cannot be resumed with these.
+_STRUCTURAL = ("arch", "image_shape", "adversarial_loss", "history_buffer",
+               "history_batches", "batch_size", "optimizer", "d_padding",
+               "refiner_ema")
+
+
+def atomic_write_text(path: str, text: str) -> None:
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.write(text)
+  os.replace(tmp, path)
+
+
+def check_workdir(workdir: str, hparams: simgan.HParams) -> None:
+  """Refuses a workdir whose checkpoint belongs to an incompatible run."""
+  path = os.path.join(workdir, CONFIG_FILE)
+  if not os.path.exists(path):
+    return
+  try:
+    with open(path) as f:
+      old = json.load(f)
+  except (OSError, json.JSONDecodeError) as e:
+    raise source_lib.DataError(path, f"is not a readable run config ({e})")
+  new = json.loads(json.dumps(dataclasses.asdict(hparams)))
+  if old.get("arch") != new["arch"]:
+    raise source_lib.DataError(
+        workdir, f"holds a checkpoint of architecture {old.get('arch')!r}, "
+        f"not {new['arch']!r}; use another --workdir")
+  for key in _STRUCTURAL:
+    if key in old and old[key] != new[key]:
+      raise source_lib.DataError(
+          workdir, f"holds a run with {key}={old[key]!r}, not {new[key]!r}; "
+          "resume with the same value or use another --workdir")
+
+
+class Trainer:
+  """Holds the state the loop and callbacks share."""
+
+  def __init__(self, hparams: simgan.HParams, synthetic, real, workdir: str,
+               strategy=None, checkpoint_every: int = 100,
+               max_to_keep: int = 3):
+    if synthetic.image_shape != tuple(hparams.image_shape):
+      raise source_lib.DataError(
+          synthetic.description, f"has {synthetic.image_shape[0]}x"
+          f"{synthetic.image_shape[1]} images but the run uses "
+          f"{hparams.image_shape[0]}x{hparams.image_shape[1]}")
+    if real.image_shape != synthetic.image_shape:
+      raise source_lib.DataError(
+          real.description, f"has {real.image_shape[0]}x{real.image_shape[1]}"
+          f" images but the synthetic ones are {synthetic.image_shape[0]}x"
+          f"{synthetic.image_shape[1]}; pass --image_size=HxW")
+    self.hparams = hparams
+    self.workdir = workdir
+    self.synthetic = synthetic
+    self.real = real
+    self.checkpoint_every = max(1, checkpoint_every)
+    self.stop_requested = False
+    check_workdir(workdir, hparams)
+    os.makedirs(workdir, exist_ok=True)
+    self.gan = simgan.SimGAN(hparams, strategy)
+    self.checkpoint = tf.train.Checkpoint(**self.gan.checkpoint_items())
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(workdir, "ckpt"), max_to_keep)
+    if self.manager.latest_checkpoint:
+      self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
+    atomic_write_text(os.path.join(workdir, CONFIG_FILE),
+                      json.dumps(dataclasses.asdict(hparams), indent=2))
+    self.preview = tf.constant(
+        synthetic.read(np.arange(min(PREVIEW_IMAGES, len(synthetic)))))
+
+  def phase(self, unit: int) -> str:
+    """Name of the schedule phase of (0-based) unit `unit`."""
+    h = self.hparams
+    if unit < h.refiner_pretrain_steps:
+      return "pretrain-R"
+    if unit < h.refiner_pretrain_steps + h.discriminator_pretrain_steps:
+      return "pretrain-D"
+    return "adversarial"
+
+  def _streams(self):
+    h = self.hparams
+    b = h.batch_size
+    r_done = int(self.gan.refiner_updates.numpy())
+    d_done = int(self.gan.discriminator_updates.numpy())
+    # Three independent, restartable streams: R's synthetic batches, D's
+    # synthetic batches and D's real batches (see data/pipeline.py).
+    seed = h.seed * 3
+    r_syn = pipeline.stream(self.synthetic, b, seed + 0, start_batch=r_done)
+    d_syn = pipeline.stream(self.synthetic, b, seed + 1, start_batch=d_done)
+    d_real = pipeline.stream(self.real, b, seed + 2, start_batch=d_done)
+    return iter(r_syn), iter(d_syn), iter(d_real)
+
+  def run_unit(self, unit: int, r_syn, d_syn, d_real):
+    """Runs unit number `unit` (0-based) of the schedule; returns its logs."""
+    h = self.hparams
+    phase = self.phase(unit)
+    logs = {}
+    if phase == "pretrain-R":
+      logs.update(self.gan.refiner_step(next(r_syn), adversarial=False))
+    elif phase == "pretrain-D":
+      logs.update(self.gan.discriminator_step(next(d_syn), next(d_real)))
+    else:
+      for _ in range(h.k_g):
+        logs.update(self.gan.refiner_step(next(r_syn), adversarial=True))
+      for _ in range(h.k_d):
+        logs.update(self.gan.discriminator_step(next(d_syn), next(d_real)))
+    self.gan.units_done.assign(unit + 1)
+    return logs
+
+  def fit(self, callbacks: Optional[List[callbacks_lib.Callback]] = None):
+    """Trains to the end of the schedule (or until a callback stops it)."""
+    callbacks = callbacks or []
+    total = self.hparams.total_units
+    start = int(self.gan.units_done.numpy())
+    for cb in callbacks:
+      cb.on_train_begin(self)
+    r_syn, d_syn, d_real = self._streams()
+    unit = start
+    while unit < total and not self.stop_requested:
+      logs = self.run_unit(unit, r_syn, d_syn, d_real)
+      unit += 1
+      for cb in callbacks:
+        cb.on_unit_end(self, unit, logs)
+      if unit % self.checkpoint_every == 0 or unit == total:
+        self.manager.save(checkpoint_number=unit)
+    if unit != start and unit % self.checkpoint_every and unit != total:
+      self.manager.save(checkpoint_number=unit)
+    for cb in callbacks:
+      cb.on_train_end(self)
+    return unit
+
+  @property
+  def finished(self) -> bool:
+    return int(self.gan.units_done.numpy()) >= self.hparams.total_units
+
+  def export(self):
+    """Writes refiner.keras and saved_model/ (atomically, replacing old)."""
+    export_refiner(self.gan.export_refiner, self.workdir)
+
+
+def export_refiner(model: keras.Model, workdir: str) -> None:
+  """Saves `model` as workdir/refiner.keras and workdir/saved_model/.
+
+  Both are written under temporary names and renamed into place, so an
+  interrupted export never leaves a half-written refiner behind.
+  """
+  # Export a float32 copy: a refiner trained under a mixed policy still
+  # serves float32 images, and the .keras file then loads under any policy.
+  policy = keras.mixed_precision.global_policy().name
+  keras.mixed_precision.set_global_policy("float32")
+  try:
+    clean = keras.models.clone_model(model)
+  finally:
+    keras.mixed_precision.set_global_policy(policy)
+  clean.set_weights(model.get_weights())
+  path = os.path.join(workdir, refine_lib.REFINER_FILE)
+  tmp = os.path.join(workdir, "refiner.tmp.keras")
+  clean.save(tmp)
+  os.replace(tmp, path)
+  saved = os.path.join(workdir, SAVED_MODEL_DIR)
+  tmp_dir = saved + ".tmp"
+  shutil.rmtree(tmp_dir, ignore_errors=True)
+  clean.export(tmp_dir, format="tf_saved_model", verbose=False)
+  old = saved + ".old"
+  shutil.rmtree(old, ignore_errors=True)
+  if os.path.exists(saved):
+    os.replace(saved, old)
+  os.replace(tmp_dir, saved)
+  shutil.rmtree(old, ignore_errors=True)
+
+
+def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
+          real: source_lib.ImageSource, workdir: str, strategy=None,
+          checkpoint_every: int = 100, log_every: int = 10,
+          image_every: int = 100, progress: bool = True,
+          extra_callbacks=None) -> Trainer:
+  """Trains (or resumes) a SimGAN run in `workdir` and exports its refiner."""
+  trainer = Trainer(hparams, synthetic, real, workdir, strategy,
+                    checkpoint_every)
+  callbacks = [callbacks_lib.TensorBoard(os.path.join(workdir, "tb"),
+                                         log_every, image_every)]
+  if progress:
+    callbacks.append(callbacks_lib.ProgressLine())
+  callbacks += list(extra_callbacks or [])
+  trainer.fit(callbacks)
+  if trainer.finished:
+    trainer.export()
+  return trainer

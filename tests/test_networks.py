@@ -1,0 +1,91 @@
+"""Architectures of R and D (paper §3.2, §3.3, Fig. 6)."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from refiner import networks
+
+
+def _conv_params(kernel, c_in, c_out):
+  return kernel * kernel * c_in * c_out + c_out
+
+
+@pytest.mark.parametrize("arch,kernel,blocks", [("gaze", 3, 4),
+                                                ("hand", 7, 10)])
+def test_refiner_parameter_count_follows_the_paper(arch, kernel, blocks):
+  # Conv k x k @64 -> blocks x (2 convs k x k @64) -> Conv1x1 @1.
+  expected = (_conv_params(kernel, 1, 64) +
+              blocks * 2 * _conv_params(kernel, 64, 64) +
+              _conv_params(1, 64, 1))
+  assert networks.build_refiner(arch).count_params() == expected
+
+
+def test_gaze_discriminator_parameter_count():
+  expected = (_conv_params(3, 1, 96) + _conv_params(3, 96, 64) +
+              _conv_params(3, 64, 32) + _conv_params(1, 32, 32) +
+              _conv_params(1, 32, 2))
+  assert networks.build_discriminator("gaze").count_params() == expected
+
+
+@pytest.mark.parametrize("shape", [(35, 55), (36, 60), (17, 23)])
+def test_refiner_is_fully_convolutional_and_bounded(shape):
+  refiner = networks.build_refiner("gaze")
+  x = np.random.default_rng(0).uniform(-1, 1, (2, *shape, 1)).astype("f4")
+  y = np.asarray(refiner(x))
+  assert y.shape == (2, *shape, 1)
+  assert y.min() >= -1.0 and y.max() <= 1.0
+
+
+@pytest.mark.parametrize("arch,shape,padding,grid", [
+    ("gaze", (35, 55), "same", (9, 14)),     # SPEC.md §2a
+    ("gaze", (35, 55), "valid", (4, 9)),
+    ("hand", (224, 224), "same", (7, 7)),    # SPEC.md §2b
+    ("hand", (224, 224), "valid", (5, 5)),
+])
+def test_discriminator_patch_grid(arch, shape, padding, grid):
+  assert networks.patch_grid(arch, shape, padding) == grid
+  d = networks.build_discriminator(arch, padding=padding)
+  out = d(np.zeros((1, *shape, 1), "f4"))
+  assert tuple(out.shape) == (1, *grid, 2)
+
+
+def test_discriminator_outputs_raw_logits():
+  # A ReLU (or softmax) on the last layer would bound the outputs; raw
+  # logits take both signs and are not probabilities.
+  d = networks.build_discriminator("gaze")
+  assert d.get_layer("logits").activation.__name__ == "linear"
+  x = np.random.default_rng(1).uniform(-1, 1, (8, 35, 55, 1)).astype("f4")
+  out = np.asarray(d(x))
+  assert (out < 0).any() and (out > 0).any()
+
+
+def test_global_head_classifies_the_whole_image():
+  d = networks.build_discriminator("gaze", head="global")
+  assert tuple(d(np.zeros((3, 35, 55, 1), "f4")).shape) == (3, 1, 1, 2)
+  assert any(isinstance(l, keras.layers.Dense) for l in d.layers)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "zero"])
+def test_padding_mode_reaches_the_border(mode):
+  # A constant image padded by reflection stays constant, so the first
+  # conv's response is the same at the border and in the middle; zero
+  # padding makes the border differ (the frame lines a prototype saw).
+  pad = networks.SpatialPad(1, mode)
+  x = np.ones((1, 5, 6, 1), "f4")
+  y = np.asarray(pad(x))
+  assert y.shape == (1, 7, 8, 1)
+  assert y[0, 0, 0, 0] == (1.0 if mode == "reflect" else 0.0)
+
+
+def test_refiner_keras_round_trip(tmp_path):
+  refiner = networks.build_refiner("gaze", padding_mode="reflect")
+  x = np.random.default_rng(2).uniform(-1, 1, (2, 35, 55, 1)).astype("f4")
+  path = os.path.join(tmp_path, "r.keras")
+  refiner.save(path)
+  loaded = keras.models.load_model(path)
+  np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(refiner(x)),
+                             atol=1e-6)
+  assert loaded.get_layer("conv_in_pad").mode == "reflect"

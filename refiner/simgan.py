@@ -126,15 +126,18 @@ class SimGAN(tf.Module):
         self.refiner_ema = networks.build_refiner(h.arch, h.padding_mode,
                                                   name="refiner_ema")
         self.refiner_ema.set_weights(self.refiner.get_weights())
-      self.history = (history_lib.HistoryBuffer(h.history_size,
-                                                (*h.image_shape, 1))
-                      if h.history_buffer else None)
       # Counters. Together with the seed they are the whole random state:
       # data order and history sampling are stateless functions of them.
       self.refiner_updates = tf.Variable(0, dtype=tf.int64, trainable=False)
       self.discriminator_updates = tf.Variable(0, dtype=tf.int64,
                                                trainable=False)
       self.units_done = tf.Variable(0, dtype=tf.int64, trainable=False)
+    # The history lives outside the strategy scope: it is read and written
+    # only in cross-replica context, and mirrored variables do not support
+    # the scattered writes it needs.
+    self.history = (history_lib.HistoryBuffer(h.history_size,
+                                              (*h.image_shape, 1))
+                    if h.history_buffer else None)
     self._refiner_step = {
         adv: tf.function(lambda s, adv=adv: self._refiner_step_impl(s, adv))
         for adv in (False, True)}

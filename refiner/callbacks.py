@@ -7,6 +7,7 @@ Kg/Kd iteration) and ``on_train_end(trainer)``. ``trainer`` is the
 ``preview`` — a fixed batch of synthetic images — and ``phase(unit)``).
 """
 
+import os
 import sys
 import time
 
@@ -131,3 +132,25 @@ class StopAfter(Callback):
     if unit >= self.stop_at:
       trainer.stop_requested = True
 
+
+
+class Snapshots(Callback):
+  """Saves the exported refiner's weights every `every` adversarial units.
+
+  The refiner's quality moves between checkpoints (MEASURED.md), so the
+  benchmark picks one of these snapshots with a label-free criterion
+  instead of trusting the last. Files: snapshots/refiner-UNIT.weights.h5.
+  """
+
+  def __init__(self, directory: str, every: int):
+    self.directory = directory
+    self.every = max(1, every)
+
+  def on_unit_end(self, trainer, unit, logs):
+    if trainer.phase(unit - 1) != "adversarial" or unit % self.every:
+      return
+    os.makedirs(self.directory, exist_ok=True)
+    path = os.path.join(self.directory, f"refiner-{unit:06d}.weights.h5")
+    tmp = path[:-len(".weights.h5")] + ".tmp.weights.h5"
+    trainer.gan.export_refiner.save_weights(tmp)
+    os.replace(tmp, path)

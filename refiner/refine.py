@@ -22,6 +22,8 @@ flags.DEFINE_string("input", None, "SPEC of the images to refine.")
 flags.DEFINE_string("output", None, "Output folder, or FILE.h5.")
 flags.DEFINE_string("image_size", None, "HxW to resize inputs to.")
 flags.DEFINE_integer("batch_size", 256, "Images per inference batch.")
+flags.DEFINE_string("snapshot", "", "Use this snapshot's weights (a file in "
+                    "WORKDIR/snapshots) instead of the final refiner.")
 flags.mark_flags_as_required(["workdir", "input", "output"])
 
 
@@ -34,7 +36,7 @@ def main(argv):
   try:
     source = specs.open_source(FLAGS.input,
                                specs.parse_image_size(FLAGS.image_size))
-    refiner = refine_lib.load_refiner(FLAGS.workdir)
+    refiner = refine_lib.load_refiner(FLAGS.workdir, FLAGS.snapshot)
     n = refine_lib.refine_source(refiner, source, FLAGS.output,
                                  FLAGS.batch_size)
   except ValueError as e:  # DataError included: bad input is one line.

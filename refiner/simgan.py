@@ -62,6 +62,7 @@ class HParams:
   padding_mode: str = "reflect"
   d_padding: str = "same"
   precision: str = "float32"
+  jit_compile: bool = False            # XLA; measured slower on this CPU
   seed: int = 0
 
   @property
@@ -138,10 +139,15 @@ class SimGAN(tf.Module):
     self.history = (history_lib.HistoryBuffer(h.history_size,
                                               (*h.image_shape, 1))
                     if h.history_buffer else None)
+    # Optional XLA compilation of each whole step (benchmarks/throughput.py
+    # measures whether it pays on a device).
+    jit = h.jit_compile or None
     self._refiner_step = {
-        adv: tf.function(lambda s, adv=adv: self._refiner_step_impl(s, adv))
+        adv: tf.function(lambda s, adv=adv: self._refiner_step_impl(s, adv),
+                         jit_compile=jit)
         for adv in (False, True)}
-    self._discriminator_step = tf.function(self._discriminator_step_impl)
+    self._discriminator_step = tf.function(self._discriminator_step_impl,
+                                           jit_compile=jit)
 
   # -- checkpointing --------------------------------------------------------
 

@@ -112,6 +112,8 @@ flags.DEFINE_enum("d_padding", "same", ["same", "valid"],
 flags.DEFINE_enum("precision", "float32",
                   ["float32", "mixed_bfloat16", "mixed_float16"],
                   "Compute precision of R and D (see benchmarks/throughput).")
+flags.DEFINE_bool("xla", False, "Compile each training step with XLA "
+                  "(jit_compile); see benchmarks/throughput.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"],
                   "'mirrored' trains under tf.distribute.MirroredStrategy "
                   "on all local GPUs (or CPUs).")
@@ -122,6 +124,9 @@ flags.DEFINE_integer("seed", 0, "Seed of data order, history sampling and "
 flags.DEFINE_integer("checkpoint_every", 100, "Units between checkpoints.")
 flags.DEFINE_integer("log_every", 10, "Units between scalar summaries.")
 flags.DEFINE_integer("image_every", 100, "Units between image grids.")
+flags.DEFINE_integer("snapshot_every", 0,
+                     "Save the refiner's weights every N adversarial units "
+                     "(0: never), for choosing among them afterwards.")
 flags.DEFINE_integer("stop_after", 0,
                      "Stop after this many units in this process (0: run "
                      "to the end); re-run to continue.")
@@ -143,7 +148,7 @@ def hparams_from_flags(image_shape):
       discriminator_learning_rate=FLAGS.discriminator_learning_rate,
       momentum=FLAGS.momentum, refiner_ema=FLAGS.refiner_ema,
       padding_mode=FLAGS.padding_mode, d_padding=FLAGS.d_padding,
-      precision=FLAGS.precision, seed=FLAGS.seed)
+      precision=FLAGS.precision, jit_compile=FLAGS.xla, seed=FLAGS.seed)
 
 
 def main(argv):
@@ -177,7 +182,8 @@ def main(argv):
     trainer = train_lib.train(
         hparams, synthetic, real, FLAGS.workdir, strategy=strategy,
         checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,
-        image_every=FLAGS.image_every, extra_callbacks=extra)
+        image_every=FLAGS.image_every, snapshot_every=FLAGS.snapshot_every,
+        extra_callbacks=extra)
   except source_lib.DataError as e:
     sys.stderr.write(f"error: {e}\n")
     return 1

@@ -15,6 +15,7 @@ Workdir layout::
     tb/                TensorBoard events
     refiner.keras      the trained refiner (running average if enabled)
     saved_model/       the same refiner as a SavedModel ('serve' endpoint)
+    snapshots/         refiner weights every --snapshot_every units
 """
 
 import dataclasses
@@ -35,6 +36,7 @@ from refiner import simgan
 
 CONFIG_FILE = "config.json"
 SAVED_MODEL_DIR = "saved_model"
+SNAPSHOT_DIR = "snapshots"
 PREVIEW_IMAGES = 8
 
 # Hyper-parameters that change the checkpoint's variables: a workdir trained
@@ -212,13 +214,16 @@ def export_refiner(model: keras.Model, workdir: str) -> None:
 def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
           real: source_lib.ImageSource, workdir: str, strategy=None,
           checkpoint_every: int = 100, log_every: int = 10,
-          image_every: int = 100, progress: bool = True,
-          extra_callbacks=None) -> Trainer:
+          image_every: int = 100, snapshot_every: int = 0,
+          progress: bool = True, extra_callbacks=None) -> Trainer:
   """Trains (or resumes) a SimGAN run in `workdir` and exports its refiner."""
   trainer = Trainer(hparams, synthetic, real, workdir, strategy,
                     checkpoint_every)
   callbacks = [callbacks_lib.TensorBoard(os.path.join(workdir, "tb"),
                                          log_every, image_every)]
+  if snapshot_every:
+    callbacks.append(callbacks_lib.Snapshots(
+        os.path.join(workdir, SNAPSHOT_DIR), snapshot_every))
   if progress:
     callbacks.append(callbacks_lib.ProgressLine())
   callbacks += list(extra_callbacks or [])

@@ -52,7 +52,7 @@ def test_training_writes_checkpoint_summaries_and_exports(tmp_path):
   syn, real = _sources()
   trainer = train_lib.train(_hparams(), syn, real, str(tmp_path),
                             checkpoint_every=4, log_every=1, image_every=3,
-                            progress=False)
+                            snapshot_every=2, progress=False)
   assert trainer.finished
   assert int(trainer.gan.units_done) == 3 + 2 + 4
   # Pretraining R: 3 steps; 4 iterations x Kg=2; D: 2 + 4 x Kd=1.
@@ -71,6 +71,13 @@ def test_training_writes_checkpoint_summaries_and_exports(tmp_path):
   served = tf.saved_model.load(str(tmp_path / "saved_model"))
   np.testing.assert_allclose(served.serve(tf.constant(x)).numpy(), expected,
                              atol=1e-5)
+  # Snapshots at the even adversarial units (units 6..9 are adversarial),
+  # each with the weights of its own moment.
+  snapshots = refine_lib.list_snapshots(str(tmp_path))
+  assert [unit for unit, _ in snapshots] == [6, 8]
+  last = refine_lib.load_refiner(str(tmp_path), snapshots[-1][1])
+  first = refine_lib.load_refiner(str(tmp_path), snapshots[0][1])
+  assert not np.allclose(first(x).numpy(), last(x).numpy())
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path):

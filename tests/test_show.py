@@ -1,0 +1,95 @@
+"""Tests of the grid viewer (data/show.py)."""
+
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+from data import show
+from data import source as source_lib
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _gray_images(n, height=35, width=55):
+  """Smooth gray images in [-1, 1] (no saturated colour anywhere)."""
+  ramp = np.linspace(-0.8, 0.8, width, dtype=np.float32)
+  return np.broadcast_to(ramp, (n, height, width)).copy()
+
+
+def _arrow_mask(image):
+  """Pixels of the arrow's saturated green (BGR)."""
+  blue, green, red = (image[..., c].astype(int) for c in range(3))
+  return (green > 200) & (red < 80) & (blue < 80)
+
+
+def _gaze_source(gaze):
+  gaze = np.asarray(gaze, np.float32)
+  frame = source_lib.frame_for([f"{i}.png" for i in range(len(gaze))], gaze)
+  return source_lib.ArraySource("gaze", _gray_images(len(gaze)), frame)
+
+
+def test_png_has_the_documented_size_and_shows_gaze_arrows(tmp_path):
+  source = _gaze_source([[0.5, 0.0, -0.866], [-0.5, 0.0, -0.866],
+                         [0.0, 0.5, -0.866]])
+  grid = show.draw_grid(source, rows=2, cols=2, scale=2, title="test")
+  path = str(tmp_path / "grids" / "grid.png")
+  show.write_png(grid, path)
+  written = cv2.imread(path, cv2.IMREAD_COLOR)
+  # 20 (title) + 2 x (35*2 + 14 + 2) + 2 high, 2 x (55*2 + 2) + 2 wide.
+  assert written.shape == (194, 226, 3)
+  assert show.grid_size(2, 2, (35, 55), 2) == (194, 226)
+  np.testing.assert_array_equal(written, grid)
+  assert os.listdir(tmp_path / "grids") == ["grid.png"]  # no temp file left
+  # Arrows: each cell's arrow starts at its centre and points along (x, y).
+  arrow = _arrow_mask(written)
+  assert arrow.sum() > 30
+  top, height, width = show.TITLE_HEIGHT, 70, 110
+  first = arrow[top:top + height, 2:2 + width]
+  second = arrow[top:top + height, 2 + width + 2:2 + 2 * width + 2]
+  third = arrow[top + height + 16:top + 2 * height + 16, 2:2 + width]
+  assert np.nonzero(first)[1].mean() > width / 2 + 5  # x > 0: right
+  assert np.nonzero(second)[1].mean() < width / 2 - 5  # x < 0: left
+  assert np.nonzero(third)[0].mean() > height / 2 + 5  # y > 0: down
+  # The fourth cell is empty: background only.
+  fourth = written[top + height + 16:top + 2 * height + 16,
+                   2 + width + 2:2 + 2 * width + 2]
+  assert (fourth == 40).all()
+
+
+def test_no_arrows_without_labels():
+  frame = source_lib.frame_for(["a.png", "b.png"])
+  source = source_lib.ArraySource("plain", _gray_images(2), frame)
+  grid = show.draw_grid(source, rows=1, cols=2, scale=3, title="plain")
+  assert grid.shape == (20 + 105 + 14 + 2 + 2, 2 * (165 + 2) + 2, 3)
+  assert _arrow_mask(grid).sum() == 0
+
+
+def test_hand_joints_are_drawn_as_dots():
+  joints = np.tile(np.array([[10.0, 20.0]] * 7 + [[40.0, 8.0]] * 7).reshape(
+      1, 28), (2, 1))
+  frame = source_lib.frame_for(["a.png", "b.png"], joints, show.JOINT_COLUMNS)
+  source = source_lib.ArraySource("hands", _gray_images(2, 48, 48), frame)
+  grid = show.draw_grid(source, rows=1, cols=2, scale=2, title="hands")
+  blue, green, red = (grid[..., c].astype(int) for c in range(3))
+  dots = (red > 200) & (blue < 60) & (green > 100) & (green < 220)
+  rows, cols = np.nonzero(dots)
+  # Joint (u, v) = (10, 20) of the first cell lies at ((10.5, 20.5) * 2).
+  assert dots[show.TITLE_HEIGHT + 41, 2 + 21]
+  assert dots[show.TITLE_HEIGHT + 17, 2 + 81]
+  assert dots.sum() > 20 and cols.max() > 2 + 96 + 2  # second cell too
+  assert _arrow_mask(grid).sum() == 0
+
+
+def test_binary_writes_a_grid_of_an_embedded_source(tmp_path):
+  output = tmp_path / "sim.png"
+  result = subprocess.run(
+      [sys.executable, "-m", "data.show", "--source=embedded-eyes-sim?n=3",
+       f"--output={output}", "--rows=1", "--cols=3", "--scale=1"],
+      cwd=_REPO, capture_output=True, text=True, check=False)
+  assert result.returncode == 0, result.stderr
+  written = cv2.imread(str(output), cv2.IMREAD_COLOR)
+  assert written.shape == (20 + 35 + 14 + 2 + 2, 3 * (55 + 2) + 2, 3)
+  assert _arrow_mask(written).sum() > 0

@@ -1,0 +1,396 @@
+"""Reproduction of the gaze experiment: Tables 2 and 3 and Fig. 7.
+
+Stages (each skips what an earlier, interrupted run already finished):
+
+1. SimGAN: train a refiner on synthetic + unlabelled real images, saving
+   snapshots of its (weight-averaged) weights.
+2. Estimators trained on synthetic data (Table 2's synthetic rows).
+3. Refiner choice without real labels: the snapshot whose refined images lie
+   closest to the real ones (Fréchet distance in the feature space of the
+   synthetic-trained estimator; refiner/selection.py).
+4. Refine the synthetic training set once with that snapshot (an HDF5 cache).
+5. Estimators trained on refined data, on augmented data, on labelled real
+   data (the upper bound, where such labels exist) and a k-NN baseline.
+6. Evaluation on the real test set, the label-preservation check, tables,
+   figure and provenance.
+
+Rows (Table 2): 1x = 25 % of the synthetic training set, 4x = 100 %
+("4x refers to 100% of the training dataset"); refined rows use the very
+same images passed through the refiner.
+"""
+
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+import keras
+import numpy as np
+
+from data import source as source_lib
+from data import specs
+from gaze import knn
+from gaze import metrics
+from gaze import train_lib as gaze_lib
+from refiner import refine_lib
+from refiner import selection
+from refiner import simgan
+from refiner import train_lib as refiner_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+  """Sizes and budgets of one reproduction run."""
+  name: str
+  n_synthetic: int            # embedded world: synthetic training images (4x)
+  n_real: int                 # embedded world: unlabelled real images
+  n_test: int                 # embedded world: labelled real test images
+  simgan: Dict                # overrides of refiner.simgan.HParams
+  snapshot_every: int
+  estimator: Dict             # overrides of gaze.train_lib.HParams
+  selection_images: int = 1000
+  knn_k: int = 5
+  description: str = ""
+
+
+PRESETS = {
+    "smoke": Preset(
+        name="smoke", n_synthetic=480, n_real=480, n_test=160,
+        simgan=dict(batch_size=8, refiner_pretrain_steps=4,
+                    discriminator_pretrain_steps=2, steps=6,
+                    history_batches=4),
+        snapshot_every=3,
+        estimator=dict(batch_size=32, max_steps=30, eval_every=10,
+                       patience=2),
+        selection_images=64,
+        description="minutes; wiring check for the test suite"),
+    "quick": Preset(
+        name="quick", n_synthetic=20000, n_real=20000, n_test=5000,
+        simgan=dict(batch_size=32, refiner_pretrain_steps=300,
+                    discriminator_pretrain_steps=100, steps=600,
+                    history_batches=100, precision="mixed_bfloat16"),
+        snapshot_every=100,
+        estimator=dict(batch_size=128, max_steps=1500, eval_every=150,
+                       patience=3, precision="mixed_bfloat16"),
+        description="the default on the embedded world: <= 30 min on 2 "
+                    "CPU cores"),
+    "paper": Preset(
+        name="paper", n_synthetic=1_200_000, n_real=214_000, n_test=45_000,
+        simgan=dict(batch_size=512, refiner_pretrain_steps=1000,
+                    discriminator_pretrain_steps=200, steps=10000, k_g=50,
+                    k_d=1, optimizer="sgd", refiner_learning_rate=1e-3,
+                    discriminator_learning_rate=1e-3, reduction="sum",
+                    lam=0.065, history_batches=50),
+        snapshot_every=500,
+        estimator=dict(batch_size=512, max_steps=100000, eval_every=1000,
+                       patience=10),
+        selection_images=5000,
+        description="the paper's batch 512, Kg=50, SGD at 0.001, summed "
+                    "losses; for a GPU and real data"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  key: str
+  label: str
+  data: str                   # 'synthetic' | 'refined' | 'real_labelled'
+  fraction: float = 1.0
+  augment: bool = False
+
+
+ROWS = [
+    Row("synthetic_1x", "Synthetic Data", "synthetic", 0.25),
+    Row("synthetic_4x", "Synthetic Data 4x", "synthetic", 1.0),
+    Row("refined_1x", "Refined Synthetic Data", "refined", 0.25),
+    Row("refined_4x", "Refined Synthetic Data 4x", "refined", 1.0),
+    Row("synthetic_4x_aug", "Synthetic Data 4x + photometric augmentation",
+        "synthetic", 1.0, augment=True),
+    Row("refined_4x_aug", "Refined Synthetic Data 4x + photometric "
+        "augmentation", "refined", 1.0, augment=True),
+    Row("real_labelled", "Real Data, labelled (upper bound)",
+        "real_labelled", 1.0),
+]
+ROW_BY_KEY = {r.key: r for r in ROWS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Sources:
+  """SPECs of the data of one run."""
+  synthetic: str
+  real: str
+  test: str
+  real_labelled: Optional[str] = None     # upper-bound row, if labels exist
+  synthetic_test: Optional[str] = None    # held-out synthetic (domain gap)
+  embedded: bool = True
+
+
+def embedded_sources(preset: Preset, seed: int = 0) -> Sources:
+  """The embedded eye world at the preset's sizes."""
+  n_syn, n_real, n_test = preset.n_synthetic, preset.n_real, preset.n_test
+  return Sources(
+      synthetic=f"embedded-eyes-sim?split=train&n={n_syn}&seed={seed}",
+      real=f"embedded-eyes-real?split=train&n={n_real}&seed={seed}",
+      test=f"embedded-eyes-real?split=test&n={n_test}&seed={seed}",
+      real_labelled=(f"embedded-eyes-real?split=labelled&n={n_syn}"
+                     f"&seed={seed}"),
+      synthetic_test=f"embedded-eyes-sim?split=test&n={n_test}&seed={seed}",
+      embedded=True)
+
+
+def real_sources(unityeyes: str, mpiigaze: str,
+                 overlap: bool = False) -> Sources:
+  """UnityEyes (or its h5: cache) + MPIIGaze (refiner real split + test)."""
+  synthetic = unityeyes if ":" in unityeyes else f"unityeyes:{unityeyes}"
+  suffix = "&overlap=true" if overlap else ""
+  return Sources(synthetic=synthetic,
+                 real=f"mpiigaze:{mpiigaze}?split=real{suffix}",
+                 test=f"mpiigaze:{mpiigaze}?split=test{suffix}",
+                 embedded=False)
+
+
+def _log(message: str) -> None:
+  print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _write_json(path: str, data) -> None:
+  refiner_lib.atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def _read_json(path: str):
+  with open(path) as f:
+    return json.load(f)
+
+
+class Reproduction:
+  """One run of the gaze reproduction into `results` (see module doc)."""
+
+  def __init__(self, preset: Preset, sources: Sources, results: str,
+               seed: int = 0, rows: Optional[List[str]] = None):
+    self.preset = preset
+    self.sources = sources
+    self.results = results
+    self.seed = seed
+    self.rows = [ROW_BY_KEY[k] for k in (rows or [r.key for r in ROWS])]
+    if not sources.real_labelled:
+      self.rows = [r for r in self.rows if r.data != "real_labelled"]
+    os.makedirs(results, exist_ok=True)
+    self._opened = {}
+
+  # -- data ----------------------------------------------------------------
+
+  def source(self, name: str) -> source_lib.ImageSource:
+    if name not in self._opened:
+      if name == "refined":
+        self._opened[name] = specs.open_source(
+            f"h5:{self.path('refined.h5')}")
+      else:
+        self._opened[name] = specs.open_source(getattr(self.sources, name))
+    return self._opened[name]
+
+  def path(self, *parts) -> str:
+    return os.path.join(self.results, *parts)
+
+  # -- stages --------------------------------------------------------------
+
+  def simgan_hparams(self) -> simgan.HParams:
+    overrides = dict(self.preset.simgan)
+    return simgan.HParams(image_shape=self.source("synthetic").image_shape,
+                          seed=self.seed, **overrides)
+
+  def train_simgan(self):
+    workdir = self.path("simgan")
+    if os.path.exists(os.path.join(workdir, refine_lib.REFINER_FILE)):
+      _log("SimGAN: already trained")
+      return
+    _log("SimGAN: training the refiner (Algorithm 1)")
+    keras.utils.set_random_seed(self.seed)
+    refiner_lib.train(self.simgan_hparams(), self.source("synthetic"),
+                      self.source("real"), workdir,
+                      checkpoint_every=self.preset.snapshot_every,
+                      snapshot_every=self.preset.snapshot_every,
+                      image_every=self.preset.snapshot_every)
+
+  def estimator_hparams(self, row: Row) -> gaze_lib.HParams:
+    return gaze_lib.HParams(subset_fraction=row.fraction,
+                            augment=row.augment, seed=self.seed,
+                            **self.preset.estimator)
+
+  def train_estimator(self, row: Row):
+    workdir = self.path("estimators", row.key)
+    done = os.path.exists(os.path.join(workdir, gaze_lib.DONE))
+    _log(f"estimator {row.key}: " + ("already trained" if done else
+                                      "training"))
+    return gaze_lib.train(self.estimator_hparams(row), self.source(row.data),
+                          workdir)
+
+  def estimator_path(self, key: str) -> str:
+    return self.path("estimators", key, gaze_lib.ESTIMATOR)
+
+  def select_refiner(self):
+    """Stage 3: ranks snapshots by the label-free criterion."""
+    path = self.path("selection.json")
+    if os.path.exists(path):
+      return _read_json(path)
+    _log("selecting the refiner snapshot (label-free)")
+    workdir = self.path("simgan")
+    snapshots = refine_lib.list_snapshots(workdir)
+    if not snapshots:
+      raise source_lib.DataError(workdir, "holds no refiner snapshots")
+    estimator = keras.models.load_model(self.estimator_path("synthetic_1x"))
+    feature_model = keras.Model(estimator.inputs,
+                                estimator.get_layer("fc1000").output)
+    n = self.preset.selection_images
+    rng = np.random.default_rng(self.seed + 17)
+    synthetic, real = self.source("synthetic"), self.source("real")
+    syn_images = synthetic.read(np.sort(rng.choice(
+        len(synthetic), min(n, len(synthetic)), replace=False)))
+    real_images = real.read(np.sort(rng.choice(
+        len(real), min(n, len(real)), replace=False)))
+    refiner = refine_lib.load_refiner(workdir)
+
+    def refine(name):
+      refiner.load_weights(os.path.join(workdir, refiner_lib.SNAPSHOT_DIR,
+                                        name))
+      return refiner.predict(syn_images, batch_size=256, verbose=0)
+
+    def features(images):
+      return feature_model.predict(images, batch_size=256, verbose=0)
+
+    scores = selection.rank_snapshots(snapshots, refine, features,
+                                      real_images)
+    synthetic_fd = selection.frechet_distance(features(syn_images),
+                                              features(real_images))
+    best = min(scores, key=lambda s: s["frechet_distance"])
+    result = {"criterion": "Fréchet distance between refined and real "
+                           "features (fc1000 of the synthetic_1x estimator)",
+              "unrefined_frechet_distance": synthetic_fd,
+              "snapshots": scores, "chosen": best}
+    _write_json(path, result)
+    _log(f"chose snapshot {best['name']} (distance "
+         f"{best['frechet_distance']:.3f}; unrefined {synthetic_fd:.3f})")
+    return result
+
+  def refine_training_set(self, snapshot: str):
+    path = self.path("refined.h5")
+    if os.path.exists(path):
+      return
+    _log(f"refining the synthetic training set with {snapshot}")
+    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
+    refine_lib.refine_source(refiner, self.source("synthetic"), path)
+
+  def evaluate(self, key: str, test: str = "test"):
+    out = self.path("evaluations", key if test == "test" else
+                    f"{key}@{test}")
+    metrics_path = os.path.join(out, "metrics.json")
+    if os.path.exists(metrics_path):
+      return _read_json(metrics_path)
+    return gaze_lib.evaluate(self.estimator_path(key), self.source(test),
+                             out)
+
+  def evaluate_knn(self):
+    out = self.path("evaluations", "knn_synthetic")
+    metrics_path = os.path.join(out, "metrics.json")
+    if os.path.exists(metrics_path):
+      return _read_json(metrics_path)
+    _log("k-NN on synthetic images")
+    model = knn.KNNGaze(self.source("synthetic"), self.preset.knn_k)
+    test = self.source("test")
+    predicted = model.predict(test.read_all())
+    errors = metrics.angular_error(predicted,
+                                   test.labels(source_lib.GAZE_COLUMNS))
+    result = metrics.summary(errors)
+    result["k"] = model.k
+    os.makedirs(out, exist_ok=True)
+    _write_json(metrics_path, result)
+    curve_grid = np.round(np.arange(0, 25.01, 0.1), 1)
+    refiner_lib.atomic_write_text(
+        os.path.join(out, "curve.csv"), "distance_deg,pct_within\n" +
+        "".join(f"{d},{p}\n" for d, p in zip(
+            curve_grid, metrics.pct_within(errors, curve_grid))))
+    return result
+
+  def label_shift(self, snapshot: str):
+    """How far refinement moves the gaze an estimator sees (degrees)."""
+    path = self.path("label_preservation.json")
+    if os.path.exists(path):
+      return _read_json(path)
+    judge = ("real_labelled" if any(r.key == "real_labelled"
+                                    for r in self.rows) else "synthetic_4x")
+    estimator = keras.models.load_model(self.estimator_path(judge))
+    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
+    synthetic = self.source("synthetic")
+    n = min(self.preset.selection_images, len(synthetic))
+    images = synthetic.read(np.arange(n))
+    refined = refiner.predict(images, batch_size=256, verbose=0)
+    before = estimator.predict(images, batch_size=256, verbose=0)
+    after = estimator.predict(refined, batch_size=256, verbose=0)
+    labels = synthetic.labels(source_lib.GAZE_COLUMNS)[:n]
+    shift = metrics.angular_error(before, after)
+    result = {
+        "judge": judge, "n": n,
+        "mean_shift_deg": float(shift.mean()),
+        "median_shift_deg": float(np.median(shift)),
+        "judge_error_on_synthetic_deg": float(
+            metrics.angular_error(before, labels).mean()),
+        "judge_error_on_refined_deg": float(
+            metrics.angular_error(after, labels).mean()),
+    }
+    _write_json(path, result)
+    return result
+
+  def run(self):
+    """All stages; returns the collected results (also results.json)."""
+    started = time.monotonic()
+    self.write_provenance()
+    self.train_simgan()
+    for key in ("synthetic_1x", "synthetic_4x", "synthetic_4x_aug",
+                "real_labelled"):
+      if key in [r.key for r in self.rows]:
+        self.train_estimator(ROW_BY_KEY[key])
+    chosen = self.select_refiner()["chosen"]["name"]
+    self.refine_training_set(chosen)
+    for row in self.rows:
+      if row.data == "refined":
+        self.train_estimator(row)
+    evaluations = {}
+    for row in self.rows:
+      evaluations[row.key] = self.evaluate(row.key)
+    evaluations["knn_synthetic"] = self.evaluate_knn()
+    if self.sources.synthetic_test:
+      evaluations["synthetic_4x@synthetic_test"] = self.evaluate(
+          "synthetic_4x", "synthetic_test")
+    results = {"preset": self.preset.name, "seed": self.seed,
+               "evaluations": evaluations,
+               "label_preservation": self.label_shift(chosen),
+               "selection": _read_json(self.path("selection.json")),
+               "wall_seconds_this_run": time.monotonic() - started}
+    _write_json(self.path("results.json"), results)
+    return results
+
+  def write_provenance(self):
+    versions = {"python": sys.version.split()[0],
+                "platform": platform.platform(),
+                "processor": platform.processor()}
+    for module in ("tensorflow", "keras", "numpy", "scipy", "cv2", "pandas",
+                   "h5py", "matplotlib"):
+      try:
+        versions[module] = __import__(module).__version__
+      except ImportError:
+        versions[module] = None
+    try:
+      versions["git_commit"] = subprocess.run(
+          ["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+          cwd=os.path.dirname(os.path.abspath(__file__)),
+          check=False).stdout.strip() or None
+    except OSError:
+      versions["git_commit"] = None
+    _write_json(self.path("versions.json"), versions)
+    _write_json(self.path("config.json"), {
+        "preset": dataclasses.asdict(self.preset),
+        "sources": dataclasses.asdict(self.sources), "seed": self.seed,
+        "rows": [r.key for r in self.rows]})

@@ -7,6 +7,10 @@ measured as the Fréchet distance between Gaussian fits of their features
 (the construction of FID, Heusel et al. 2017) under a fixed feature map —
 in the gaze benchmark, the penultimate layer of the gaze CNN trained on
 *synthetic* images, so the distance weighs what matters for gaze.
+
+Features are first projected onto the leading principal components of the
+real features: a covariance of 1000-d features estimated from a thousand
+images is singular, and its matrix square root is then noise.
 """
 
 from typing import Callable, Dict, List, Tuple
@@ -28,10 +32,18 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
                np.trace(cov_a + cov_b - 2.0 * root))
 
 
+def principal_projection(features: np.ndarray, dims: int) -> np.ndarray:
+  """(d, k) projection onto the k leading principal axes of `features`."""
+  centred = features - features.mean(0)
+  _, _, vt = np.linalg.svd(centred, full_matrices=False)
+  return vt[:min(dims, vt.shape[0])].T
+
+
 def rank_snapshots(snapshots: List[Tuple[int, str]],
                    refine: Callable[[str], np.ndarray],
                    features: Callable[[np.ndarray], np.ndarray],
-                   real_images: np.ndarray) -> List[Dict[str, object]]:
+                   real_images: np.ndarray,
+                   dims: int = 64) -> List[Dict[str, object]]:
   """Scores each snapshot; lower is better.
 
   Args:
@@ -39,14 +51,20 @@ def rank_snapshots(snapshots: List[Tuple[int, str]],
     refine: name -> refined images of a fixed synthetic sample.
     features: images -> (n, d) features.
     real_images: a sample of real images.
+    dims: principal components of the real features kept (at most n/4, so
+      covariances stay well estimated).
 
   Returns:
     One dict per snapshot (unit, name, frechet_distance), in input order.
   """
-  real_features = features(real_images)
+  real_features = np.asarray(features(real_images), np.float64)
+  projection = principal_projection(
+      real_features, max(1, min(dims, len(real_features) // 4)))
+  real_projected = real_features @ projection
   scores = []
   for unit, name in snapshots:
-    distance = frechet_distance(features(refine(name)), real_features)
+    refined = np.asarray(features(refine(name)), np.float64) @ projection
     scores.append({"unit": unit, "name": name,
-                   "frechet_distance": distance})
+                   "frechet_distance": frechet_distance(refined,
+                                                        real_projected)})
   return scores

@@ -10,6 +10,10 @@ training run resume to exactly the weights of an uninterrupted one.
 Sources that fit in memory (``in_memory_bytes``) are read once and gathered
 in-graph; larger ones (a 1.2 M-image UnityEyes cache) are read batch by batch
 with ``source.read`` in parallel map calls.
+
+Keep iterators over such batch-by-batch streams local to a function: an
+endless iterator still alive at interpreter exit can deadlock the teardown
+(its in-flight ``numpy_function`` reads wait for the GIL that teardown holds).
 """
 
 from typing import Optional

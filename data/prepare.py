@@ -35,5 +35,9 @@ def main(argv):
                     spec=_SOURCE.value)
 
 
-if __name__ == "__main__":
+def run():
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

@@ -162,5 +162,9 @@ def main(argv):
         f"of {source.description})")
 
 
-if __name__ == "__main__":
+def run():
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

@@ -1,0 +1,1 @@
+"""The paper's gaze estimator: network, metrics, training and evaluation."""

@@ -1,0 +1,57 @@
+r"""Evaluates a trained gaze estimator on a labelled test source.
+
+    python -m gaze.evaluate --workdir=/tmp/g \
+        --test=embedded-eyes-real?split=test [--output=/tmp/g/eval_real]
+
+Reads WORKDIR/estimator.keras, opens the test source at the model's input
+size, and writes metrics.json (mean, median, % within 5..20 degrees, n),
+errors.csv (per image) and curve.csv (Fig. 7's cumulative curve) to OUTPUT
+(default WORKDIR/eval).
+"""
+
+import json
+import os
+
+from absl import app
+from absl import flags
+import keras
+
+from data import source as source_lib
+from data import specs
+from gaze import train_lib
+
+_WORKDIR = flags.DEFINE_string(
+    "workdir", None, "Training directory holding estimator.keras.",
+    required=True)
+_TEST = flags.DEFINE_string("test", None, "SPEC of the labelled test source.",
+                            required=True)
+_OUTPUT = flags.DEFINE_string("output", None,
+                              "Output directory (default WORKDIR/eval).")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 512,
+                                   "Images per forward pass.")
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  model_path = os.path.join(_WORKDIR.value, train_lib.ESTIMATOR)
+  if not os.path.exists(model_path):
+    raise app.UsageError(f"{model_path}: no trained estimator (run "
+                         "gaze.train first)")
+  model = keras.models.load_model(model_path)
+  try:
+    source = specs.open_source(_TEST.value, tuple(model.input_shape[1:3]))
+  except ValueError as e:  # DataError included: a bad SPEC or bad data.
+    raise app.UsageError(str(e))
+  try:
+    result = train_lib.evaluate(model, source,
+                                _OUTPUT.value or os.path.join(
+                                    _WORKDIR.value, "eval"),
+                                _BATCH_SIZE.value)
+  except source_lib.DataError as e:
+    raise app.UsageError(str(e))
+  print(json.dumps(result))
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,205 @@
+"""Tests of gaze estimator training and evaluation (gaze/train_lib.py)."""
+
+import csv
+import json
+import os
+from unittest import mock
+
+import keras
+import numpy as np
+import pytest
+
+from data import source as source_lib
+from gaze import metrics
+from gaze import train_lib
+
+SMALL = dict(batch_size=16, learning_rate=1e-3, optimizer="adam",
+             validation_fraction=0.2, seed=0)
+
+
+def _easy_source(n=160, seed=0):
+  """35x55 images whose brightness ramp points where the eye looks.
+
+  Gaze directions span +-30 degrees of yaw and pitch around the camera axis;
+  the image is tanh of a plane whose slope is (gaze_x, gaze_y), so the CNN
+  can read the gaze off the image.
+  """
+  rng = np.random.default_rng(seed)
+  yaw, pitch = np.radians(rng.uniform(-30, 30, (2, n)))
+  gaze = np.stack([-np.cos(pitch) * np.sin(yaw), -np.sin(pitch),
+                   -np.cos(pitch) * np.cos(yaw)], axis=1)
+  yy, xx = np.mgrid[0:35, 0:55]
+  images = np.tanh(gaze[:, 0, None, None] * (xx - 27) / 6.0 +
+                   gaze[:, 1, None, None] * (yy - 17) / 4.0)
+  return source_lib.ArraySource(
+      "easy", images.astype(np.float32),
+      source_lib.frame_for([f"{i:04d}.png" for i in range(n)], gaze))
+
+
+def _log(workdir):
+  with open(os.path.join(workdir, train_lib.TRAIN_LOG)) as f:
+    return list(csv.DictReader(f))
+
+
+def test_split_is_disjoint_nested_and_fixed():
+  source = _easy_source(n=100)
+  hp = train_lib.HParams(validation_fraction=0.2, subset_fraction=1.0)
+  train4x, val4x = train_lib.split_source(source, hp)
+  train1x, val1x = train_lib.split_source(
+      source, train_lib.HParams(validation_fraction=0.2, subset_fraction=0.25))
+  assert (len(train4x), len(val4x), len(train1x)) == (80, 20, 20)
+  assert set(train4x.filenames).isdisjoint(val4x.filenames)
+  assert val1x.filenames == val4x.filenames
+  assert set(train1x.filenames) <= set(train4x.filenames)
+  capped = train_lib.HParams(validation_fraction=0.5, max_validation=7)
+  assert len(train_lib.split_source(source, capped)[1]) == 7
+
+
+def test_train_step_changes_weights_and_reports_loss():
+  model = keras.Sequential([keras.Input((35, 55, 1)),
+                            keras.layers.Flatten(), keras.layers.Dense(3)])
+  before = [w.copy() for w in model.get_weights()]
+  loss_mean, error_mean = keras.metrics.Mean(), metrics.MeanAngularError()
+  step = train_lib.make_train_step(model, keras.optimizers.SGD(0.01),
+                                   loss_mean, error_mean)
+  source = _easy_source(n=16)
+  images, labels = source.read_all(), source.labels()
+  loss = float(step(images, labels))
+  predicted = model(images)  # after the step; recompute the loss before:
+  expected = 0.5 * np.mean(np.sum(
+      (images.reshape(16, -1) @ before[0] + before[1] - labels) ** 2, 1))
+  assert loss == pytest.approx(expected, rel=1e-4)
+  assert float(loss_mean.result()) == pytest.approx(loss)
+  assert float(error_mean.result()) > 0
+  assert all(np.any(a != b) for a, b in zip(before, model.get_weights()))
+  assert predicted.shape == (16, 3)
+
+
+def test_training_reduces_validation_error(tmp_path):
+  source = _easy_source()
+  # Always predicting the mean direction scores ~23 degrees on this data.
+  constant = metrics.angular_error(
+      np.tile(source.labels().mean(0), (len(source), 1)), source.labels())
+  assert 20 < constant.mean() < 26
+  hp = train_lib.HParams(max_steps=30, eval_every=10, patience=10, **SMALL)
+  stats = train_lib.train(hp, source, str(tmp_path))
+  log = _log(tmp_path)
+  assert [int(row["step"]) for row in log] == [10, 20, 30]
+  assert stats["steps"] == 30 and not stats["stopped_early"]
+  assert stats["best_val_error_deg"] < 0.5 * constant.mean()
+  assert float(log[-1]["val_error_deg"]) < float(log[0]["val_error_deg"])
+  assert stats["best_val_error_deg"] == pytest.approx(
+      min(float(row["val_error_deg"]) for row in log), rel=1e-4)
+  assert (stats["n_train"], stats["n_validation"]) == (128, 32)
+  done = json.loads((tmp_path / train_lib.DONE).read_text())
+  assert done["steps"] == 30 and done["hparams"]["batch_size"] == 16
+  # The saved model is the best one: evaluating it on the validation split
+  # reproduces the best validation error.
+  _, val = train_lib.split_source(source, hp)
+  result = train_lib.evaluate(str(tmp_path / train_lib.ESTIMATOR), val,
+                              str(tmp_path / "eval"))
+  assert result["mean_deg"] == pytest.approx(stats["best_val_error_deg"],
+                                             rel=1e-4)
+  # A finished run is not repeated.
+  with mock.patch.object(train_lib.pipeline, "stream") as stream:
+    assert train_lib.train(hp, source, str(tmp_path)) == done
+    stream.assert_not_called()
+
+
+def test_early_stopping_with_patience(tmp_path):
+  # With a zero learning rate the validation error never improves after the
+  # first evaluation, so patience 2 stops at the third evaluation.
+  hp = train_lib.HParams(**{**SMALL, "learning_rate": 0.0}, max_steps=100,
+                         eval_every=2, patience=2)
+  stats = train_lib.train(hp, _easy_source(n=40), str(tmp_path))
+  assert stats["stopped_early"]
+  assert stats["steps"] == 6 and stats["best_step"] == 2
+  assert [int(row["step"]) for row in _log(tmp_path)] == [2, 4, 6]
+
+
+def test_resume_after_interruption(tmp_path):
+  source = _easy_source(n=64)
+  hp = train_lib.HParams(max_steps=12, eval_every=4, patience=10,
+                         augment=True, **SMALL)
+  uninterrupted = train_lib.train(hp, source, str(tmp_path / "a"))
+
+  class Killed(Exception):
+    pass
+
+  real_write = train_lib._write_atomic
+  calls = []
+
+  def write_then_die(path, data):
+    calls.append(path)
+    if len(calls) == 2:  # the log write of the evaluation at step 8
+      raise Killed()
+    real_write(path, data)
+
+  workdir = str(tmp_path / "b")
+  with mock.patch.object(train_lib, "_write_atomic", write_then_die):
+    with pytest.raises(Killed):
+      train_lib.train(hp, source, workdir)
+  assert not os.path.exists(os.path.join(workdir, train_lib.DONE))
+  assert [int(row["step"]) for row in _log(workdir)] == [4]
+
+  resumed = train_lib.train(hp, source, workdir)
+  assert resumed["resumed_from_step"] == 4 and resumed["steps"] == 12
+  assert [int(row["step"]) for row in _log(workdir)] == [4, 8, 12]
+  # Same batches, augmentation and optimizer state: the same result.
+  assert resumed["best_val_error_deg"] == pytest.approx(
+      uninterrupted["best_val_error_deg"], abs=1e-3)
+  a = keras.models.load_model(str(tmp_path / "a" / train_lib.ESTIMATOR))
+  b = keras.models.load_model(os.path.join(workdir, train_lib.ESTIMATOR))
+  for wa, wb in zip(a.get_weights(), b.get_weights()):
+    np.testing.assert_allclose(wa, wb, atol=1e-5)
+
+
+def _constant_model(direction):
+  """A model that predicts `direction` for every image."""
+  inputs = keras.Input((35, 55, 1))
+  x = keras.layers.GlobalAveragePooling2D()(inputs)
+  outputs = keras.layers.Dense(
+      3, kernel_initializer="zeros",
+      bias_initializer=keras.initializers.Constant(direction))(x)
+  return keras.Model(inputs, outputs)
+
+
+def test_evaluate_writes_exact_metrics(tmp_path):
+  # Labels at 0, 4, 11 and 30 degrees of yaw from the constant prediction.
+  angles = np.radians([0.0, 4.0, 11.0, 30.0])
+  labels = np.stack([-np.sin(angles), np.zeros(4), -np.cos(angles)], 1)
+  source = source_lib.ArraySource(
+      "test", np.zeros((4, 35, 55, 1), np.float32),
+      source_lib.frame_for(["a.png", "b.png", "c.png", "d.png"], labels))
+  model_path = str(tmp_path / "constant.keras")
+  _constant_model([0.0, 0.0, -2.0]).save(model_path)
+  result = train_lib.evaluate(model_path, source, str(tmp_path / "out"),
+                              batch_size=3)
+  assert result["n"] == 4
+  assert result["mean_deg"] == pytest.approx(11.25, abs=1e-5)
+  assert result["median_deg"] == pytest.approx(7.5, abs=1e-5)
+  assert result["pct_within"] == {"5": 50.0, "7": 50.0, "10": 50.0,
+                                  "13": 75.0, "15": 75.0, "20": 75.0}
+  assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == result
+  with open(tmp_path / "out" / "errors.csv") as f:
+    rows = list(csv.DictReader(f))
+  assert [row["filename"] for row in rows] == ["a.png", "b.png", "c.png",
+                                               "d.png"]
+  np.testing.assert_allclose([float(r["error_deg"]) for r in rows],
+                             [0, 4, 11, 30], atol=1e-5)
+  assert float(rows[2]["pred_z"]) == -2.0
+  assert float(rows[3]["gaze_x"]) == pytest.approx(-0.5, abs=1e-6)
+  with open(tmp_path / "out" / "curve.csv") as f:
+    curve = {row["distance_deg"]: float(row["pct_within"])
+             for row in csv.DictReader(f)}
+  assert (curve["0"], curve["4"], curve["10.9"], curve["25"]) == (
+      25.0, 50.0, 50.0, 75.0)
+  assert not [p for p in os.listdir(tmp_path / "out") if ".tmp" in p]
+
+
+def test_evaluate_rejects_a_size_mismatch(tmp_path):
+  source = source_lib.ArraySource(
+      "wrong", np.zeros((2, 36, 60, 1), np.float32),
+      source_lib.frame_for(["a", "b"], np.tile([0, 0, -1.0], (2, 1))))
+  with pytest.raises(source_lib.DataError, match="wrong: images are"):
+    train_lib.evaluate(_constant_model([0, 0, -1.0]), source, str(tmp_path))

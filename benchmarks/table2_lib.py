@@ -72,11 +72,11 @@ PRESETS = {
         name="quick", n_synthetic=20000, n_real=20000, n_test=5000,
         simgan=dict(batch_size=32, refiner_pretrain_steps=300,
                     discriminator_pretrain_steps=100, steps=600,
-                    history_batches=100, precision="mixed_bfloat16"),
+                    history_batches=100),
         snapshot_every=100,
         selection_images=2000,
         estimator=dict(batch_size=128, max_steps=1500, eval_every=150,
-                       patience=3, precision="mixed_bfloat16"),
+                       patience=3),
         description="the default on the embedded world: <= 30 min on 2 "
                     "CPU cores"),
     "paper": Preset(
@@ -305,19 +305,9 @@ class Reproduction:
     _log("k-NN on synthetic images")
     model = knn.KNNGaze(self.source("synthetic"), self.preset.knn_k)
     test = self.source("test")
-    predicted = model.predict(test.read_all())
-    errors = metrics.angular_error(predicted,
-                                   test.labels(source_lib.GAZE_COLUMNS))
-    result = metrics.summary(errors)
-    result["k"] = model.k
-    os.makedirs(out, exist_ok=True)
-    _write_json(metrics_path, result)
-    curve_grid = np.round(np.arange(0, 25.01, 0.1), 1)
-    refiner_lib.atomic_write_text(
-        os.path.join(out, "curve.csv"), "distance_deg,pct_within\n" +
-        "".join(f"{d},{p}\n" for d, p in zip(
-            curve_grid, metrics.pct_within(errors, curve_grid))))
-    return result
+    return gaze_lib.write_evaluation(
+        model.predict(test.read_all()), test.labels(source_lib.GAZE_COLUMNS),
+        test.filenames, out)
 
   def label_shift(self, snapshot: str):
     """How far refinement moves the gaze an estimator sees (degrees)."""

@@ -53,5 +53,9 @@ def main(argv):
   print(json.dumps(result))
 
 
-if __name__ == "__main__":
+def run():
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

@@ -98,5 +98,9 @@ def main(argv):
   print(json.dumps({k: v for k, v in stats.items() if k != "hparams"}))
 
 
-if __name__ == "__main__":
+def run():
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

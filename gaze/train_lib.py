@@ -362,16 +362,23 @@ def evaluate(model_or_path: Union[keras.Model, str],
   predicted = np.concatenate([
       forward(images).numpy()
       for images in pipeline.ordered(test_source, batch_size)])
+  return write_evaluation(predicted, labels, test_source.filenames,
+                          output_dir, thresholds)
+
+
+def write_evaluation(predicted: np.ndarray, labels: np.ndarray, filenames,
+                     output_dir: str,
+                     thresholds=metrics.REPORT_THRESHOLDS) -> Dict[str, object]:
+  """Writes metrics.json, errors.csv and curve.csv of predictions (any
+  gaze predictor: the CNN here, the k-NN baseline); returns the metrics."""
   errors = metrics.angular_error(predicted, labels)
   result = metrics.summary(errors, thresholds)
-
   os.makedirs(output_dir, exist_ok=True)
   _write_atomic(os.path.join(output_dir, "metrics.json"),
                 json.dumps(result, indent=2) + "\n")
   rows = [[name, f"{e:.6f}", *(f"{v:.6f}" for v in p),
            *(f"{v:.6f}" for v in t)]
-          for name, e, p, t in zip(test_source.filenames, errors, predicted,
-                                   labels)]
+          for name, e, p, t in zip(filenames, errors, predicted, labels)]
   _write_atomic(os.path.join(output_dir, "errors.csv"), _csv_text(
       ("filename", "error_deg", "pred_x", "pred_y", "pred_z",
        *source_lib.GAZE_COLUMNS), rows))

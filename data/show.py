@@ -133,6 +133,7 @@ def write_png(image: np.ndarray, path: str) -> None:
   try:
     with os.fdopen(handle, "wb") as f:
       f.write(encoded.tobytes())
+    os.chmod(temp, 0o644)  # mkstemp makes owner-only files; a PNG is public.
     os.replace(temp, path)
   except BaseException:
     if os.path.exists(temp):

@@ -69,15 +69,15 @@ PRESETS = {
         selection_images=32,
         description="about a minute; wiring check for the test suite"),
     "quick": Preset(
-        name="quick", n_synthetic=20000, n_real=20000, n_test=5000,
-        simgan=dict(batch_size=32, refiner_pretrain_steps=300,
-                    discriminator_pretrain_steps=100, steps=600,
+        name="quick", n_synthetic=6000, n_real=6000, n_test=2000,
+        simgan=dict(batch_size=16, refiner_pretrain_steps=100,
+                    discriminator_pretrain_steps=50, steps=400,
                     history_batches=100),
-        snapshot_every=100,
-        selection_images=2000,
-        estimator=dict(batch_size=128, max_steps=1500, eval_every=150,
-                       patience=3),
-        description="the default on the embedded world: <= 30 min on 2 "
+        snapshot_every=50,
+        selection_images=500,
+        estimator=dict(batch_size=64, max_steps=200, eval_every=50,
+                       patience=2, max_validation=500),
+        description="the default on the embedded world: about 30 min on 2 "
                     "CPU cores"),
     "paper": Preset(
         name="paper", n_synthetic=1_200_000, n_real=214_000, n_test=45_000,

@@ -80,9 +80,11 @@ class HistoryBuffer(tf.Module):
     filled = tf.minimum(self.count, self.capacity)
     free = self.capacity - filled
     # Slots for the images: free slots first, then random distinct old ones.
-    order = tf.random.experimental.stateless_shuffle(
-        tf.range(self.capacity, dtype=tf.int64), seed=seed)
-    random_slots = order[:half]
+    # b/2 distinct random slots: the top-k of i.i.d. uniform keys (XLA can
+    # compile this, unlike a stateless shuffle).
+    keys = tf.random.stateless_uniform([self.capacity], seed=seed)
+    random_slots = tf.cast(tf.math.top_k(keys, k=min(half, self.capacity))
+                           .indices, tf.int64)
     sequential = (filled + tf.range(half, dtype=tf.int64)) % self.capacity
     slots = tf.where(tf.range(half, dtype=tf.int64) < free, sequential,
                      random_slots)

@@ -200,11 +200,19 @@ class SimGAN(tf.Module):
     return {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
             for k, v in out.items()}
 
-  def _apply(self, optimizer, tape, loss, variables):
+  @staticmethod
+  def _scaled(optimizer, loss):
+    """The loss to differentiate: loss-scaled under mixed_float16.
+
+    Must be computed inside the tape, so the scaling is recorded."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-      grads = tape.gradient(optimizer.scale_loss(loss), variables)
-    else:
-      grads = tape.gradient(loss, variables)
+      return optimizer.scale_loss(loss)
+    return loss
+
+  @staticmethod
+  def _apply(optimizer, tape, loss, variables):
+    # A LossScaleOptimizer unscales the gradients in apply_gradients.
+    grads = tape.gradient(loss, variables)
     optimizer.apply_gradients(zip(grads, variables))
 
   def _update_ema(self):
@@ -230,8 +238,8 @@ class SimGAN(tf.Module):
         else:
           adv = tf.zeros_like(reg)
         per_example = adv + h.lam * reg
-        loss = tf.nn.compute_average_loss(per_example,
-                                          global_batch_size=global_batch)
+        loss = self._scaled(self.refiner_optimizer, tf.nn.compute_average_loss(
+            per_example, global_batch_size=global_batch))
       self._apply(self.refiner_optimizer, tape, loss,
                   self.refiner.trainable_variables)
       return {"refiner/adversarial": tf.reduce_mean(adv),
@@ -260,8 +268,9 @@ class SimGAN(tf.Module):
         refined_logits = self.discriminator(x_tilde, training=True)
         per_example = losses.discriminator_loss(real_logits, refined_logits,
                                                 h.reduction)
-        loss = tf.nn.compute_average_loss(per_example,
-                                          global_batch_size=global_batch)
+        loss = self._scaled(
+            self.discriminator_optimizer, tf.nn.compute_average_loss(
+                per_example, global_batch_size=global_batch))
       self._apply(self.discriminator_optimizer, tape, loss,
                   self.discriminator.trainable_variables)
       return {"discriminator/loss": tf.reduce_mean(per_example),

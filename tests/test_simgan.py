@@ -109,12 +109,29 @@ def test_global_adversarial_loss_ablation_steps():
   assert np.isfinite(float(logs["discriminator/loss"]))
 
 
-def test_mixed_bfloat16_step_runs():
-  gan = simgan.SimGAN(_hparams(precision="mixed_bfloat16"))
+@pytest.mark.parametrize("precision,dtype", [("mixed_bfloat16", "bfloat16"),
+                                             ("mixed_float16", "float16")])
+def test_mixed_precision_steps_train(precision, dtype):
+  gan = simgan.SimGAN(_hparams(precision=precision))
+  r0, d0 = _snapshot(gan.refiner), _snapshot(gan.discriminator)
   logs = gan.refiner_step(_images(1))
   gan.discriminator_step(_images(2), _images(3))
-  assert gan.refiner.get_layer("conv_in").compute_dtype == "bfloat16"
+  assert gan.refiner.get_layer("conv_in").compute_dtype == dtype
   assert np.isfinite(float(logs["refiner/loss"]))
+  assert any(_changed(r0, gan.refiner))
+  assert any(_changed(d0, gan.discriminator))
+
+
+def test_xla_steps_match_graph_steps():
+  def run(jit):
+    tf.keras.utils.set_random_seed(9)
+    gan = simgan.SimGAN(_hparams(jit_compile=jit))
+    gan.refiner_step(_images(1))
+    for _ in range(2):
+      gan.discriminator_step(_images(2), _images(3))
+    return [v.numpy() for v in gan.discriminator.trainable_variables]
+  for a, b in zip(run(False), run(True)):
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
 
 
 def test_mirrored_step_equals_single_device_step():

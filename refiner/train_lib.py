@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import shutil
+import traceback
 from typing import List, Optional
 
 import keras
@@ -156,15 +157,23 @@ class Trainer:
     start = int(self.gan.units_done.numpy())
     for cb in callbacks:
       cb.on_train_begin(self)
-    r_syn, d_syn, d_real = self._streams()
+    streams = self._streams()
     unit = start
-    while unit < total and not self.stop_requested:
-      logs = self.run_unit(unit, r_syn, d_syn, d_real)
-      unit += 1
-      for cb in callbacks:
-        cb.on_unit_end(self, unit, logs)
-      if unit % self.checkpoint_every == 0 or unit == total:
-        self.manager.save(checkpoint_number=unit)
+    try:
+      while unit < total and not self.stop_requested:
+        logs = self.run_unit(unit, *streams)
+        unit += 1
+        for cb in callbacks:
+          cb.on_unit_end(self, unit, logs)
+        if unit % self.checkpoint_every == 0 or unit == total:
+          self.manager.save(checkpoint_number=unit)
+    except BaseException as e:
+      # Endless stream iterators must not outlive training: kept alive by
+      # the traceback's frames they deadlock interpreter exit
+      # (data/pipeline.py), and a crashed run would hang instead of exiting.
+      del streams
+      traceback.clear_frames(e.__traceback__)
+      raise
     if unit != start and unit % self.checkpoint_every and unit != total:
       self.manager.save(checkpoint_number=unit)
     for cb in callbacks:

@@ -309,13 +309,16 @@ class Reproduction:
         model.predict(test.read_all()), test.labels(source_lib.GAZE_COLUMNS),
         test.filenames, out)
 
-  def label_shift(self, snapshot: str):
-    """How far refinement moves the gaze an estimator sees (degrees)."""
+  def label_shift(self, snapshot: str, judge: str):
+    """How far refinement moves the gaze an estimator sees (degrees).
+
+    `judge` names the estimator that looks at synthetic images and at their
+    refined versions: the one trained on labelled real images where such
+    labels exist, else the one trained on synthetic images.
+    """
     path = self.path("label_preservation.json")
     if os.path.exists(path):
       return _read_json(path)
-    judge = ("real_labelled" if any(r.key == "real_labelled"
-                                    for r in self.rows) else "synthetic_4x")
     estimator = keras.models.load_model(self.estimator_path(judge))
     refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
     synthetic = self.source("synthetic")
@@ -342,28 +345,34 @@ class Reproduction:
     """All stages; returns the collected results (also results.json)."""
     started = time.monotonic()
     self.write_provenance()
-    self.train_simgan()
+    keys = [r.key for r in self.rows]
+    refined = any(r.data == "refined" for r in self.rows)
+    if refined:
+      self.train_simgan()
+    # synthetic_1x is also the feature extractor of the refiner selection.
     for key in ("synthetic_1x", "synthetic_4x", "synthetic_4x_aug",
                 "real_labelled"):
-      if key in [r.key for r in self.rows]:
+      if key in keys or (key == "synthetic_1x" and refined):
         self.train_estimator(ROW_BY_KEY[key])
-    chosen = self.select_refiner()["chosen"]["name"]
-    self.refine_training_set(chosen)
-    for row in self.rows:
-      if row.data == "refined":
-        self.train_estimator(row)
-    evaluations = {}
-    for row in self.rows:
-      evaluations[row.key] = self.evaluate(row.key)
+    results = {"preset": self.preset.name, "seed": self.seed}
+    if refined:
+      chosen = self.select_refiner()["chosen"]["name"]
+      self.refine_training_set(chosen)
+      for row in self.rows:
+        if row.data == "refined":
+          self.train_estimator(row)
+      results["selection"] = _read_json(self.path("selection.json"))
+    evaluations = {row.key: self.evaluate(row.key) for row in self.rows}
     evaluations["knn_synthetic"] = self.evaluate_knn()
-    if self.sources.synthetic_test:
+    if self.sources.synthetic_test and "synthetic_4x" in keys:
       evaluations["synthetic_4x@synthetic_test"] = self.evaluate(
           "synthetic_4x", "synthetic_test")
-    results = {"preset": self.preset.name, "seed": self.seed,
-               "evaluations": evaluations,
-               "label_preservation": self.label_shift(chosen),
-               "selection": _read_json(self.path("selection.json")),
-               "wall_seconds_this_run": time.monotonic() - started}
+    results["evaluations"] = evaluations
+    judge = next((k for k in ("real_labelled", "synthetic_4x") if k in keys),
+                 None)
+    if refined and judge:
+      results["label_preservation"] = self.label_shift(chosen, judge)
+    results["wall_seconds_this_run"] = time.monotonic() - started
     _write_json(self.path("results.json"), results)
     return results
 

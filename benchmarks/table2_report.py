@@ -31,7 +31,7 @@ def _atomic(path, write):
 
 def gap_closed(evaluations: Dict, synthetic: str, refined: str):
   """(E_synthetic − E_refined) / (E_synthetic − E_real-labelled), mean error."""
-  if "real_labelled" not in evaluations:
+  if not {"real_labelled", synthetic, refined} <= set(evaluations):
     return None
   e_syn = evaluations[synthetic]["mean_deg"]
   e_ref = evaluations[refined]["mean_deg"]

@@ -73,6 +73,8 @@ def table3(rows: List, evaluations: Dict, embedded: bool) -> pd.DataFrame:
 
 
 def _markdown(frame: pd.DataFrame) -> str:
+  # NaN (a row the paper does not have) prints as a dash, not 'nan'.
+  frame = frame.astype(object).where(frame.notna(), None)
   return frame.to_markdown(index=False, floatfmt=".1f", missingval="—")
 
 

@@ -32,12 +32,23 @@ flags.DEFINE_bool("mpiigaze_overlap", False,
                   "persons (the paper's apparent setup). Default: held out "
                   "by person (see data/mpiigaze.py).")
 flags.DEFINE_list("rows", None, "Only these Table-2 rows (default: all).")
+flags.DEFINE_string("threads", "auto",
+                    "TensorFlow thread pools: 'auto' = the measured best for "
+                    "this device (refiner/runtime.py; intra 2 / inter 1 on "
+                    "the 2-core CPU), 'tf' = TensorFlow's defaults, or "
+                    "'INTRA,INTER'.")
 flags.DEFINE_integer("seed", 0, "Seed of data, refiner and estimators.")
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  from refiner import runtime  # pylint: disable=g-import-not-at-top
+  try:
+    runtime.apply_thread_setting(FLAGS.threads)  # Before any TF op runs.
+  except ValueError as e:
+    sys.stderr.write(f"error: {e}\n")
+    return 1
   from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table2_report  # pylint: disable=g-import-not-at-top
   from refiner import train_lib  # pylint: disable=g-import-not-at-top

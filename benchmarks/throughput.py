@@ -137,7 +137,8 @@ def benchmark_config(arch: str, precision: str, xla: bool, batch_size: int,
 
   Returns:
     A dict with the configuration (``arch``, ``precision``, ``xla``,
-    ``batch_size``, ``image_shape``), ``build_seconds`` and, per name in
+    ``batch_size``, ``image_shape``), ``build_seconds``, ``load_average``
+    (the 1-minute load before and after) and, per name in
     ``MEASUREMENTS``, ``{'images_per_second', 'repeats', 'error'}``: a
     failing measurement has ``images_per_second`` None and its error string.
     ``error`` is set (and the measurements absent) if SimGAN did not build.
@@ -148,9 +149,11 @@ def benchmark_config(arch: str, precision: str, xla: bool, batch_size: int,
   from refiner import simgan  # pylint: disable=g-import-not-at-top
 
   image_shape = tuple(networks.get_architecture(arch).image_shape)
+  # Other processes may share the cores: the load says how much to trust.
   record = {"arch": arch, "precision": precision, "xla": bool(xla),
             "batch_size": batch_size, "image_shape": list(image_shape),
-            "steps": steps, "warmup": warmup, "error": None}
+            "steps": steps, "warmup": warmup, "error": None,
+            "load_average": [os.getloadavg()[0]]}
   previous_policy = keras.mixed_precision.global_policy().name
   try:
     keras.utils.set_random_seed(seed)
@@ -185,6 +188,7 @@ def benchmark_config(arch: str, precision: str, xla: bool, batch_size: int,
         record[name]["traceback"] = traceback.format_exc(limit=-3)
   finally:
     keras.mixed_precision.set_global_policy(previous_policy)
+    record["load_average"].append(os.getloadavg()[0])
   return record
 
 
@@ -223,9 +227,10 @@ def run_benchmark(archs, precisions, xla_settings, batch_sizes: dict,
         record = benchmark_config(arch, precision, xla, batch_sizes[arch],
                                   steps[arch], warmup, repeats, max_seconds)
         results.append(record)
-        log(" ".join(_row(record)[:4]) + ": " + ", ".join(
-            f"{name} {cell}" for name, cell in zip(MEASUREMENTS,
-                                                   _row(record)[4:])))
+        row = _row(record)
+        log(" ".join(row[:4]) + ": " + ", ".join(
+            f"{name} {cell}" for name, cell in zip(MEASUREMENTS, row[4:7]))
+            + f"; load {row[7]}")
   return {
       "device": runtime.describe_device(),
       "settings": {
@@ -240,7 +245,6 @@ def run_benchmark(archs, precisions, xla_settings, batch_sizes: dict,
           "effective_inter_op": tf.config.threading
                                 .get_inter_op_parallelism_threads(),
       },
-      # Other processes share the cores: the load says how much to trust.
       "load_average": {"before": list(load_before),
                        "after": list(os.getloadavg())},
       "results": results,
@@ -259,16 +263,17 @@ def _cell(measurement) -> str:
 def _row(record: dict) -> list:
   head = [record["arch"], record["precision"],
           "xla" if record["xla"] else "no-xla", str(record["batch_size"])]
+  load = "-".join(f"{x:.1f}" for x in record["load_average"])
   if record["error"]:
-    return head + ["error: " + record["error"][:60], "", ""]
-  return head + [_cell(record.get(name)) for name in MEASUREMENTS]
+    return head + ["error: " + record["error"][:60], "", "", load]
+  return head + [_cell(record.get(name)) for name in MEASUREMENTS] + [load]
 
 
 def format_table(report: dict) -> str:
   """The results as a plain-text table of images/s."""
   import tabulate  # pylint: disable=g-import-not-at-top
   headers = ["arch", "precision", "xla", "batch", "R step img/s",
-             "D step img/s", "refine img/s"]
+             "D step img/s", "refine img/s", "load (1 min)"]
   return tabulate.tabulate([_row(r) for r in report["results"]],
                            headers=headers)
 

@@ -117,6 +117,11 @@ flags.DEFINE_bool("xla", False, "Compile each training step with XLA "
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"],
                   "'mirrored' trains under tf.distribute.MirroredStrategy "
                   "on all local GPUs (or CPUs).")
+flags.DEFINE_string("threads", "auto",
+                    "TensorFlow thread pools: 'auto' = the measured best for "
+                    "this device (refiner/runtime.py; intra 2 / inter 1 on "
+                    "the 2-core CPU), 'tf' = TensorFlow's defaults, or "
+                    "'INTRA,INTER'.")
 flags.DEFINE_integer("seed", 0, "Seed of data order, history sampling and "
                      "initial weights.")
 
@@ -154,6 +159,12 @@ def hparams_from_flags(image_shape):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  from refiner import runtime  # pylint: disable=g-import-not-at-top
+  try:
+    runtime.apply_thread_setting(FLAGS.threads)  # Before any TF op runs.
+  except ValueError as e:
+    sys.stderr.write(f"error: {e}\n")
+    return 1
   # Imports after flag parsing keep --help fast.
   import keras  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top

@@ -11,14 +11,15 @@ by validation error), train_log.csv, DONE and flags.txt.
 
 import json
 import os
+import sys
 
 from absl import app
 from absl import flags
-import tensorflow as tf
 
 from data import source as source_lib
 from data import specs
 from gaze import train_lib
+from refiner import runtime
 
 _DEFAULTS = train_lib.HParams()
 
@@ -61,17 +62,20 @@ _SEED = flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed.")
 _PRECISION = flags.DEFINE_enum(
     "precision", _DEFAULTS.precision, ["float32", "mixed_bfloat16"],
     "Compute precision (weights stay float32).")
-_INTRA_OP_THREADS = flags.DEFINE_integer(
-    "intra_op_threads", 0, "TensorFlow intra-op threads (0: TF default).")
-_INTER_OP_THREADS = flags.DEFINE_integer(
-    "inter_op_threads", 0, "TensorFlow inter-op threads (0: TF default).")
+_THREADS = flags.DEFINE_string(
+    "threads", "auto", "TensorFlow thread pools: 'auto' = the measured best "
+    "for this device (refiner/runtime.py), 'tf' = TensorFlow's defaults, or "
+    "'INTRA,INTER'.")
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP_THREADS.value)
-  tf.config.threading.set_inter_op_parallelism_threads(_INTER_OP_THREADS.value)
+  try:
+    runtime.apply_thread_setting(_THREADS.value)  # Before any TF op runs.
+  except ValueError as e:
+    sys.stderr.write(f"error: {e}\n")
+    return 1
   try:
     hparams = train_lib.HParams(
         batch_size=_BATCH_SIZE.value, learning_rate=_LEARNING_RATE.value,

@@ -25,16 +25,10 @@ AVX2 EPYC with a quiet machine: gaze float32 R step ~100 img/s (batch 64);
 about 10 minutes for the full default grid, most of it the hand networks.
 """
 
-import json
-import os
-import re
-import statistics
-import tempfile
-import time
-import traceback
-
 from absl import app
 from absl import flags
+
+from benchmarks import throughput_lib
 
 FLAGS = flags.FLAGS
 
@@ -62,237 +56,6 @@ flags.DEFINE_string("output", "results/throughput.json",
                     "Where the JSON record goes.")
 
 # What each timed measurement is called in the record.
-MEASUREMENTS = ("refiner_step", "discriminator_step", "refine")
-HISTORY_BATCHES = 2  # Small: the buffer's size does not change step cost.
-
-
-def _error_string(e: BaseException) -> str:
-  """One line: the exception's type and the gist of its message.
-
-  Errors raised while tracing a tf.function start with 'in user code:' and
-  a stack; their gist is the last message line before Keras' argument dump.
-  """
-  text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # Keras' bold markers.
-  lines = [line.strip() for line in text.splitlines() if line.strip()]
-  gist = lines[0] if lines else ""
-  if gist == "in user code:":
-    cut = [i for i, line in enumerate(lines)
-           if line.startswith("Arguments received")]
-    gist = lines[(cut[0] if cut else len(lines)) - 1]
-  return f"{type(e).__name__}: {gist[:300]}"
-
-
-def _time_steps(step, images_per_step: int, warmup: int, steps: int,
-                repeats: int, max_seconds: float) -> dict:
-  """Times `step()` (which returns a tensor or a dict of tensors).
-
-  Warm-up stops early once it has taken `max_seconds` (its first step always
-  runs: it traces and compiles), and so does each repeat after at least one
-  step, so that a very slow configuration (bfloat16 emulated on a CPU
-  without bf16 hardware) still finishes. The last step's result is fetched
-  to the host so that the clock stops only when the device has finished.
-  """
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-
-  def sync(out):
-    for t in tf.nest.flatten(out):
-      t.numpy()
-
-  start = time.perf_counter()
-  for _ in range(warmup):
-    sync(step())
-    if time.perf_counter() - start > max_seconds:
-      break
-  rates, counts = [], []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    done = 0
-    while done < steps:
-      out = step()
-      done += 1
-      if time.perf_counter() - start > max_seconds:
-        break
-    sync(out)
-    rates.append(images_per_step * done / (time.perf_counter() - start))
-    counts.append(done)
-  return {"images_per_second": statistics.median(rates),
-          "repeats": rates, "steps_timed": counts, "error": None}
-
-
-def benchmark_config(arch: str, precision: str, xla: bool, batch_size: int,
-                     steps: int, warmup: int = 2, repeats: int = 3,
-                     max_seconds: float = 60.0, seed: int = 0) -> dict:
-  """Times the three measurements of one configuration.
-
-  Args:
-    arch: 'gaze' or 'hand'; images have the architecture's default size.
-    precision: 'float32', 'mixed_bfloat16' or 'mixed_float16'.
-    xla: compile the steps (and refinement) with XLA.
-    batch_size: images per step (refine too).
-    steps: timed steps per repeat.
-    warmup: untimed steps first (tracing and compilation).
-    repeats: timed repeats.
-    max_seconds: time after which warm-up and each repeat stop early.
-    seed: seed of weights and images.
-
-  Returns:
-    A dict with the configuration (``arch``, ``precision``, ``xla``,
-    ``batch_size``, ``image_shape``), ``build_seconds``, ``load_average``
-    (the 1-minute load before and after) and, per name in
-    ``MEASUREMENTS``, ``{'images_per_second', 'repeats', 'error'}``: a
-    failing measurement has ``images_per_second`` None and its error string.
-    ``error`` is set (and the measurements absent) if SimGAN did not build.
-  """
-  import keras  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from refiner import networks  # pylint: disable=g-import-not-at-top
-  from refiner import simgan  # pylint: disable=g-import-not-at-top
-
-  image_shape = tuple(networks.get_architecture(arch).image_shape)
-  # Other processes may share the cores: the load says how much to trust.
-  record = {"arch": arch, "precision": precision, "xla": bool(xla),
-            "batch_size": batch_size, "image_shape": list(image_shape),
-            "steps": steps, "warmup": warmup, "error": None,
-            "load_average": [os.getloadavg()[0]]}
-  previous_policy = keras.mixed_precision.global_policy().name
-  try:
-    keras.utils.set_random_seed(seed)
-    start = time.perf_counter()
-    try:
-      gan = simgan.SimGAN(simgan.HParams(
-          arch=arch, image_shape=image_shape, batch_size=batch_size,
-          precision=precision, jit_compile=bool(xla),
-          history_batches=HISTORY_BATCHES, seed=seed))
-    except Exception as e:  # pylint: disable=broad-except
-      record["error"] = _error_string(e)
-      return record
-    record["build_seconds"] = time.perf_counter() - start
-    shape = (batch_size, *image_shape, 1)
-    synthetic = tf.random.stateless_uniform(shape, (seed, 1), -1.0, 1.0)
-    real = tf.random.stateless_uniform(shape, (seed, 2), -1.0, 1.0)
-    refine = tf.function(
-        lambda x: gan.export_refiner(x, training=False),
-        jit_compile=bool(xla) or None)
-    steps_by_name = {
-        "refiner_step": lambda: gan.refiner_step(synthetic, adversarial=True),
-        "discriminator_step": lambda: gan.discriminator_step(synthetic, real),
-        "refine": lambda: refine(synthetic),
-    }
-    for name in MEASUREMENTS:
-      try:
-        record[name] = _time_steps(steps_by_name[name], batch_size, warmup,
-                                   steps, repeats, max_seconds)
-      except Exception as e:  # pylint: disable=broad-except
-        record[name] = {"images_per_second": None, "repeats": [],
-                        "steps_timed": [], "error": _error_string(e)}
-        record[name]["traceback"] = traceback.format_exc(limit=-3)
-  finally:
-    keras.mixed_precision.set_global_policy(previous_policy)
-    record["load_average"].append(os.getloadavg()[0])
-  return record
-
-
-def run_benchmark(archs, precisions, xla_settings, batch_sizes: dict,
-                  steps: dict, warmup: int, repeats: int,
-                  max_seconds: float = 60.0, threads=(0, 0),
-                  log=print) -> dict:
-  """Times every configuration; returns the whole JSON-ready record.
-
-  Args:
-    archs: architectures to time.
-    precisions: precision policies to time.
-    xla_settings: jit_compile settings (bools) to time.
-    batch_sizes: arch -> batch size.
-    steps: arch -> timed steps per repeat.
-    warmup: untimed steps per measurement.
-    repeats: timed repeats per measurement.
-    max_seconds: time after which warm-up and each repeat stop early.
-    threads: the (intra_op, inter_op) asked for, recorded as given (the
-      caller applies them with runtime.configure_threads).
-    log: called with a line of progress after each configuration.
-
-  Returns:
-    ``{'device', 'settings', 'load_average', 'results', 'elapsed_seconds'}``;
-    ``results`` is a list of :func:`benchmark_config` records.
-  """
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from refiner import runtime  # pylint: disable=g-import-not-at-top
-
-  start = time.perf_counter()
-  load_before = os.getloadavg()
-  results = []
-  for arch in archs:
-    for precision in precisions:
-      for xla in xla_settings:
-        record = benchmark_config(arch, precision, xla, batch_sizes[arch],
-                                  steps[arch], warmup, repeats, max_seconds)
-        results.append(record)
-        row = _row(record)
-        log(" ".join(row[:4]) + ": " + ", ".join(
-            f"{name} {cell}" for name, cell in zip(MEASUREMENTS, row[4:7]))
-            + f"; load {row[7]}")
-  return {
-      "device": runtime.describe_device(),
-      "settings": {
-          "archs": list(archs), "precisions": list(precisions),
-          "xla": [bool(x) for x in xla_settings],
-          "batch_sizes": dict(batch_sizes), "steps": dict(steps),
-          "warmup": warmup, "repeats": repeats, "max_seconds": max_seconds,
-          "history_batches": HISTORY_BATCHES,
-          "intra_op": threads[0], "inter_op": threads[1],
-          "effective_intra_op": tf.config.threading
-                                .get_intra_op_parallelism_threads(),
-          "effective_inter_op": tf.config.threading
-                                .get_inter_op_parallelism_threads(),
-      },
-      "load_average": {"before": list(load_before),
-                       "after": list(os.getloadavg())},
-      "results": results,
-      "elapsed_seconds": time.perf_counter() - start,
-  }
-
-
-def _cell(measurement) -> str:
-  if measurement is None:
-    return "-"
-  if measurement["images_per_second"] is None:
-    return "error: " + measurement["error"][:60]
-  return f"{measurement['images_per_second']:.1f}"
-
-
-def _row(record: dict) -> list:
-  head = [record["arch"], record["precision"],
-          "xla" if record["xla"] else "no-xla", str(record["batch_size"])]
-  load = "-".join(f"{x:.1f}" for x in record["load_average"])
-  if record["error"]:
-    return head + ["error: " + record["error"][:60], "", "", load]
-  return head + [_cell(record.get(name)) for name in MEASUREMENTS] + [load]
-
-
-def format_table(report: dict) -> str:
-  """The results as a plain-text table of images/s."""
-  import tabulate  # pylint: disable=g-import-not-at-top
-  headers = ["arch", "precision", "xla", "batch", "R step img/s",
-             "D step img/s", "refine img/s", "load (1 min)"]
-  return tabulate.tabulate([_row(r) for r in report["results"]],
-                           headers=headers)
-
-
-def write_json(report: dict, path: str) -> None:
-  """Writes `report` to `path` atomically (temp file, then os.replace)."""
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-  try:
-    with os.fdopen(fd, "w") as f:
-      json.dump(report, f, indent=2, allow_nan=False)
-      f.write("\n")
-    os.replace(tmp, path)
-  except BaseException:
-    os.unlink(tmp)
-    raise
-
-
 def _parse_bool(text: str) -> bool:
   lowered = text.strip().lower()
   if lowered in ("true", "1", "yes", "on"):
@@ -314,21 +77,25 @@ def main(argv):
   for precision in FLAGS.precisions:
     if precision not in runtime.PRECISIONS:
       raise app.UsageError(f"--precisions: unknown precision {precision!r}")
-  report = run_benchmark(
+  report = throughput_lib.run_benchmark(
       FLAGS.archs, FLAGS.precisions, [_parse_bool(x) for x in FLAGS.xla],
       batch_sizes={"gaze": FLAGS.batch_size, "hand": FLAGS.hand_batch_size},
       steps={"gaze": FLAGS.steps, "hand": FLAGS.hand_steps},
       warmup=FLAGS.warmup, repeats=FLAGS.repeats,
       max_seconds=FLAGS.max_seconds, threads=(FLAGS.intra_op, FLAGS.inter_op))
-  print(format_table(report))
+  print(throughput_lib.format_table(report))
   load = report["load_average"]
   print(f"device: {report['device']['name']} ({report['device']['kind']}); "
         f"load average before/after: {load['before'][0]:.2f}/"
         f"{load['after'][0]:.2f}; {report['elapsed_seconds']:.0f} s")
-  write_json(report, FLAGS.output)
+  throughput_lib.write_json(report, FLAGS.output)
   print(f"wrote {FLAGS.output}")
   return 0
 
 
-if __name__ == "__main__":
+def run():
   app.run(main)
+
+
+if __name__ == "__main__":
+  run()

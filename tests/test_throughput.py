@@ -6,7 +6,7 @@ import math
 import pytest
 import tensorflow as tf
 
-from benchmarks import throughput
+from benchmarks import throughput_lib as throughput
 from refiner import runtime
 
 

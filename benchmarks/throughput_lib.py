@@ -134,6 +134,10 @@ def benchmark_config(arch: str, precision: str, xla: bool, batch_size: int,
                         "steps_timed": [], "error": _error_string(e)}
         record[name]["traceback"] = traceback.format_exc(limit=-3)
   finally:
+    # Free this configuration's networks and traced graphs before the next:
+    # a long grid in one process otherwise keeps them all.
+    gan = refine = steps_by_name = None
+    keras.backend.clear_session(free_memory=True)
     keras.mixed_precision.set_global_policy(previous_policy)
     record["load_average"].append(os.getloadavg()[0])
   return record

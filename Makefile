@@ -28,6 +28,7 @@ test-slow: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q -m slow
 
 benchmark: $(STAMP)
+	$(PY) -m benchmarks.data_speed --output=$(RESULTS)/data_speed.json
 	$(PY) -m benchmarks.throughput --output=$(RESULTS)/throughput.json
 
 reproduce-table2: $(STAMP)

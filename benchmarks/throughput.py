@@ -21,8 +21,8 @@ error instead of stopping the run. Thread pool sizes cannot change within a
 process, so compare thread settings by running the binary once per setting.
 
 The numbers chose ``refiner/runtime.py``'s DEFAULTS. Expected on a 2-core
-AVX2 EPYC with a quiet machine: gaze float32 R step ~100 img/s (batch 64);
-about 10 minutes for the full default grid, most of it the hand networks.
+AVX2 EPYC with a quiet machine: gaze float32 R step ~18 img/s, D step ~60,
+refine ~80 (batch 64, 2 intra-op threads); about 10 minutes for the full default grid, most of it the hand networks.
 """
 
 from absl import app

@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: venv test test-slow reproduce-table2 benchmark clean
+.PHONY: venv test test-slow reproduce-table2 reproduce-table2-seeds benchmark clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,16 @@ reproduce-table2: $(STAMP)
 	$(PY) -m benchmarks.reproduce_table2 --results=$(RESULTS)/table2 \
 	  $(if $(UNITYEYES),--unityeyes=$(UNITYEYES)) \
 	  $(if $(MPIIGAZE),--mpiigaze=$(MPIIGAZE))
+
+# The spread study of the quick preset: three seeds (seed 0 also retrains the
+# refined_1x row on every refiner snapshot), then spread.md over seeds.
+reproduce-table2-seeds: $(STAMP)
+	for s in 0 1 2; do \
+	  $(PY) -m benchmarks.reproduce_table2 --seed=$$s \
+	    --results=$(RESULTS)/table2_seeds/seed_$$s \
+	    $$( [ $$s = 0 ] && echo --snapshot_study ) || exit 1; \
+	done
+	$(PY) -m benchmarks.seed_spread --results=$(RESULTS)/table2_seeds
 
 clean:
 	rm -rf $(VENV) $(RESULTS)

@@ -7,7 +7,10 @@ r"""Reproduces the gaze experiment end to end: Tables 2, 3 and Fig. 7.
 Without --unityeyes/--mpiigaze it runs on the embedded eye world. Re-running
 the same command resumes: every stage skips what is already complete.
 Outputs in --results: table2.md, table2.csv, table3.md, fig7.png, fig7.pdf,
-results.json, flags.txt, versions.json, and the stages' work folders.
+timings.md, results.json, flags.txt, versions.json, and the stages' work
+folders (+ snapshots.md with --snapshot_study). For the spread over seeds, run
+it once per --seed into sibling folders and aggregate them with
+`python -m benchmarks.seed_spread` (`make reproduce-table2-seeds`).
 """
 
 import os
@@ -38,6 +41,11 @@ flags.DEFINE_string("threads", "auto",
                     "the 2-core CPU), 'tf' = TensorFlow's defaults, or "
                     "'INTRA,INTER'.")
 flags.DEFINE_integer("seed", 0, "Seed of data, refiner and estimators.")
+flags.DEFINE_bool("snapshot_study", False,
+                  "Also retrain the refined_1x row on every refiner snapshot "
+                  "and report the downstream error of each (snapshots.md): "
+                  "how much the choice of checkpoint matters. About 2-3 min "
+                  "per snapshot on 2 CPU cores with the quick preset.")
 
 
 def main(argv):
@@ -70,7 +78,7 @@ def main(argv):
                               FLAGS.flags_into_string())
   try:
     run = table2_lib.Reproduction(preset, sources, FLAGS.results, FLAGS.seed,
-                                  FLAGS.rows)
+                                  FLAGS.rows, FLAGS.snapshot_study)
     results = run.run()
     texts = table2_report.report(FLAGS.results, run.rows, results,
                                  sources.embedded)

@@ -19,6 +19,7 @@ Rows (Table 2): 1x = 25 % of the synthetic training set, 4x = 100 %
 same images passed through the refiner.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -70,12 +71,15 @@ PRESETS = {
         description="about a minute; wiring check for the test suite"),
     "quick": Preset(
         name="quick", n_synthetic=6000, n_real=6000, n_test=2000,
+        # Sized for <= 30 min on the idle 2-core AVX2 VM: the R step runs
+        # at ~15-18 img/s there, so 250 adversarial units of Kg=2 R steps at
+        # batch 16 take ~10 min, and each of the 7 estimators ~2-3 min.
         simgan=dict(batch_size=16, refiner_pretrain_steps=100,
-                    discriminator_pretrain_steps=50, steps=400,
+                    discriminator_pretrain_steps=50, steps=250,
                     history_batches=100),
         snapshot_every=50,
         selection_images=500,
-        estimator=dict(batch_size=64, max_steps=200, eval_every=50,
+        estimator=dict(batch_size=64, max_steps=150, eval_every=50,
                        patience=2, max_validation=500),
         description="the default on the embedded world: about 30 min on 2 "
                     "CPU cores"),
@@ -171,11 +175,13 @@ class Reproduction:
   """One run of the gaze reproduction into `results` (see module doc)."""
 
   def __init__(self, preset: Preset, sources: Sources, results: str,
-               seed: int = 0, rows: Optional[List[str]] = None):
+               seed: int = 0, rows: Optional[List[str]] = None,
+               snapshot_study: bool = False):
     self.preset = preset
     self.sources = sources
     self.results = results
     self.seed = seed
+    self.snapshot_study_enabled = snapshot_study
     self.rows = [ROW_BY_KEY[k] for k in (rows or [r.key for r in ROWS])]
     if not sources.real_labelled:
       self.rows = [r for r in self.rows if r.data != "real_labelled"]
@@ -341,6 +347,81 @@ class Reproduction:
     _write_json(path, result)
     return result
 
+  @contextlib.contextmanager
+  def timed(self, stage: str):
+    """Adds a stage's wall and CPU seconds to timings.json.
+
+    Accumulated over invocations, so an interrupted-then-resumed run reports
+    the work it did in total; a stage that finds its output already done
+    adds (almost) nothing. CPU seconds count all threads: on a shared
+    machine they say what the work cost, the wall clock what the run saw.
+    """
+    path = self.path("timings.json")
+    wall, cpu = time.monotonic(), time.process_time()
+    try:
+      yield
+    finally:
+      timings = _read_json(path) if os.path.exists(path) else {}
+      entry = timings.setdefault(stage, {"wall_seconds": 0.0,
+                                         "cpu_seconds": 0.0})
+      entry["wall_seconds"] += time.monotonic() - wall
+      entry["cpu_seconds"] += time.process_time() - cpu
+      _write_json(path, timings)
+
+  def snapshot_study(self, chosen: str):
+    """Downstream error of every refiner snapshot (optional stage).
+
+    The refined_1x row is retrained on each snapshot's refined images (same
+    hyper-parameters, subset and validation split; images refined once, on
+    first read) and evaluated on the real test set, so a reader sees how
+    much the result depends on which checkpoint is used and whether the
+    label-free criterion picks a good one. The chosen snapshot reuses the
+    refined_1x row itself.
+    """
+    path = self.path("snapshot_study.json")
+    if os.path.exists(path):
+      return _read_json(path)
+    workdir = self.path("simgan")
+    selection_scores = {s["name"]: s["frechet_distance"] for s in
+                        _read_json(self.path("selection.json"))["snapshots"]}
+    row = ROW_BY_KEY["refined_1x"]
+    refiner = refine_lib.load_refiner(workdir)
+    entries = []
+    for unit, name in refine_lib.list_snapshots(workdir):
+      if name == chosen:
+        key = "refined_1x"
+      else:
+        key = f"snapshot_study/{unit:06d}"
+        done = os.path.exists(self.path("estimators", key, gaze_lib.DONE))
+        _log(f"snapshot study: unit {unit} " +
+             ("already trained" if done else "training refined_1x"))
+        refiner.load_weights(os.path.join(
+            workdir, refiner_lib.SNAPSHOT_DIR, name))
+        gaze_lib.train(self.estimator_hparams(row),
+                       refine_lib.RefinedSource(self.source("synthetic"),
+                                                refiner, memoize=True),
+                       self.path("estimators", key))
+      ev = self.evaluate(key)
+      entries.append({"unit": unit, "name": name, "chosen": name == chosen,
+                      "frechet_distance": selection_scores.get(name),
+                      "mean_deg": ev["mean_deg"],
+                      "median_deg": ev["median_deg"],
+                      "pct_within": ev["pct_within"]})
+    errors = np.array([e["mean_deg"] for e in entries])
+    distances = np.array([e["frechet_distance"] for e in entries])
+    chosen_error = next(e["mean_deg"] for e in entries if e["chosen"])
+    result = {
+        "row": row.key, "entries": entries,
+        "unrefined_mean_deg": self.evaluate("synthetic_1x")["mean_deg"],
+        "mean_deg": {"min": float(errors.min()), "max": float(errors.max()),
+                     "median": float(np.median(errors)),
+                     "std": float(errors.std())},
+        "chosen_rank": int((errors < chosen_error).sum()) + 1,
+        "spearman_distance_vs_error": selection.spearman(distances, errors),
+    }
+    _write_json(path, result)
+    return result
+
   def run(self):
     """All stages; returns the collected results (also results.json)."""
     started = time.monotonic()
@@ -348,31 +429,42 @@ class Reproduction:
     keys = [r.key for r in self.rows]
     refined = any(r.data == "refined" for r in self.rows)
     if refined:
-      self.train_simgan()
+      with self.timed("simgan"):
+        self.train_simgan()
     # synthetic_1x is also the feature extractor of the refiner selection.
     for key in ("synthetic_1x", "synthetic_4x", "synthetic_4x_aug",
                 "real_labelled"):
       if key in keys or (key == "synthetic_1x" and refined):
-        self.train_estimator(ROW_BY_KEY[key])
+        with self.timed(f"estimator {key}"):
+          self.train_estimator(ROW_BY_KEY[key])
     results = {"preset": self.preset.name, "seed": self.seed}
     if refined:
-      chosen = self.select_refiner()["chosen"]["name"]
-      self.refine_training_set(chosen)
+      with self.timed("selection"):
+        chosen = self.select_refiner()["chosen"]["name"]
+      with self.timed("refine"):
+        self.refine_training_set(chosen)
       for row in self.rows:
         if row.data == "refined":
-          self.train_estimator(row)
+          with self.timed(f"estimator {row.key}"):
+            self.train_estimator(row)
       results["selection"] = _read_json(self.path("selection.json"))
-    evaluations = {row.key: self.evaluate(row.key) for row in self.rows}
-    evaluations["knn_synthetic"] = self.evaluate_knn()
-    if self.sources.synthetic_test and "synthetic_4x" in keys:
-      evaluations["synthetic_4x@synthetic_test"] = self.evaluate(
-          "synthetic_4x", "synthetic_test")
-    results["evaluations"] = evaluations
-    judge = next((k for k in ("real_labelled", "synthetic_4x") if k in keys),
-                 None)
-    if refined and judge:
-      results["label_preservation"] = self.label_shift(chosen, judge)
+    with self.timed("evaluation"):
+      evaluations = {row.key: self.evaluate(row.key) for row in self.rows}
+      evaluations["knn_synthetic"] = self.evaluate_knn()
+      if self.sources.synthetic_test and "synthetic_4x" in keys:
+        evaluations["synthetic_4x@synthetic_test"] = self.evaluate(
+            "synthetic_4x", "synthetic_test")
+      results["evaluations"] = evaluations
+      judge = next((k for k in ("real_labelled", "synthetic_4x")
+                    if k in keys), None)
+      if refined and judge:
+        results["label_preservation"] = self.label_shift(chosen, judge)
+    if (refined and self.snapshot_study_enabled and
+        {"refined_1x", "synthetic_1x"} <= set(keys)):
+      with self.timed("snapshot study"):
+        results["snapshot_study"] = self.snapshot_study(chosen)
     results["wall_seconds_this_run"] = time.monotonic() - started
+    results["timings"] = _read_json(self.path("timings.json"))
     _write_json(self.path("results.json"), results)
     return results
 

@@ -60,18 +60,26 @@ class RefinedSource(source_lib.ImageSource):
   """A source's images passed through a refiner, lazily, with its labels.
 
   Refined images are computed on `read`, so a benchmark can train on refined
-  data without writing it to disk first.
+  data without writing it to disk first. With `memoize`, each image is
+  refined once and kept in memory: an estimator that reads its training
+  images every epoch then pays for refinement once, and only for the images
+  it actually reads (e.g. a 1x subset and its validation split).
   """
 
   def __init__(self, parent: source_lib.ImageSource, refiner: keras.Model,
-               batch_size: int = 256):
+               batch_size: int = 256, memoize: bool = False):
     super().__init__(f"refined({parent.description})", parent.frame,
                      parent.image_shape)
     self.parent = parent
     self.refiner = refiner
     self.batch_size = batch_size
+    self._memo = None
+    self._done = None
+    if memoize:
+      self._memo = np.zeros((len(parent), *parent.image_shape, 1), np.float32)
+      self._done = np.zeros(len(parent), bool)
 
-  def read(self, indices):
+  def _refine(self, indices):
     images = self.parent.read(indices)
     out = [np.asarray(self.refiner(images[i:i + self.batch_size],
                                    training=False))
@@ -79,6 +87,16 @@ class RefinedSource(source_lib.ImageSource):
     if not out:
       return images
     return np.concatenate(out).astype(np.float32)
+
+  def read(self, indices):
+    if self._memo is None:
+      return self._refine(indices)
+    indices = np.asarray(indices, np.int64).reshape(-1)
+    missing = np.unique(indices[~self._done[indices]])
+    if len(missing):
+      self._memo[missing] = self._refine(missing)
+      self._done[missing] = True
+    return self._memo[indices]
 
 
 def refine_source(refiner: keras.Model, source: source_lib.ImageSource,

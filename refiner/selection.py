@@ -13,10 +13,11 @@ real features: a covariance of 1000-d features estimated from a thousand
 images is singular, and its matrix square root is then noise.
 """
 
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import scipy.linalg
+from scipy import stats
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -68,3 +69,15 @@ def rank_snapshots(snapshots: List[Tuple[int, str]],
                    "frechet_distance": frechet_distance(refined,
                                                         real_projected)})
   return scores
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> Optional[float]:
+  """Spearman rank correlation of two score lists (None if undefined).
+
+  Used to say whether the label-free criterion orders snapshots the way their
+  downstream error does (+1: the same order).
+  """
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+    return None
+  return float(np.corrcoef(stats.rankdata(a), stats.rankdata(b))[0, 1])

@@ -43,3 +43,33 @@ def test_knn_recovers_the_label_of_a_matching_image():
   predicted = model.predict(images[[4, 9]] * 2.0 + 0.5)
   np.testing.assert_allclose(predicted, labels[[4, 9]], atol=1e-5)
   assert knn.KNNGaze(train, k=3).predict(images[:2]).shape == (2, 3)
+
+
+def test_memoized_refined_source_refines_each_image_once():
+  from refiner import refine_lib  # pylint: disable=g-import-not-at-top
+  images = np.linspace(-1, 1, 6 * 4 * 5, dtype=np.float32).reshape(6, 4, 5, 1)
+  parent = source_lib.ArraySource(
+      "ramp", images, source_lib.frame_for([f"{i}.png" for i in range(6)]))
+  refined_counts = []
+
+  def refiner(x, training):
+    assert not training
+    refined_counts.append(len(x))
+    return 0.5 * x
+
+  lazy = refine_lib.RefinedSource(parent, refiner, batch_size=2)
+  memo = refine_lib.RefinedSource(parent, refiner, batch_size=2, memoize=True)
+  np.testing.assert_array_equal(memo.read([4, 1, 4]), lazy.read([4, 1, 4]))
+  refined_counts.clear()
+  np.testing.assert_array_equal(memo.read([1, 2, 4]), 0.5 * images[[1, 2, 4]])
+  assert refined_counts == [1]  # only image 2 was new
+  np.testing.assert_array_equal(memo.read([4, 1]), 0.5 * images[[4, 1]])
+  assert refined_counts == [1]
+
+
+def test_spearman_of_orders():
+  assert selection.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == 1.0
+  assert selection.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
+  assert selection.spearman([1, 2, 3], [1, 3, 2]) == 0.5
+  assert selection.spearman([1, 2], [1, 2]) is None
+  assert selection.spearman([1, 1, 1], [1, 2, 3]) is None

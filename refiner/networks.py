@@ -207,3 +207,19 @@ def patch_grid(arch: str, image_shape, padding: str = "same"):
     h = conv_output_size(h, kernel, stride, padding)
     w = conv_output_size(w, kernel, stride, padding)
   return h, w
+
+
+# A CPU-sized variant for the hand benchmark's quick preset (not from the
+# paper). The paper's hand R (10 blocks of 7x7 convolutions at 64 features)
+# costs ~8 MFLOP per pixel: ~100 GFLOP per 64x64 image per training step,
+# under 1 image/s on the 2-core CPU. 'hand-lite' keeps R's structure (fully
+# convolutional ResNet, no striding) with 3x3 kernels, 4 blocks and 32
+# features (~0.17 MFLOP per pixel), and a D whose local patches are 16x16 on
+# a 64x64 crop, each seeing a 25-pixel window. Registered here, after the
+# paper's architectures, so that `get_architecture('hand-lite')` and every
+# binary's --arch accept it.
+ARCHITECTURES["hand-lite"] = Architecture(
+    name="hand-lite", image_shape=(64, 64), refiner_kernel=3,
+    refiner_blocks=4, refiner_features=32,
+    d_convs_before_pool=((64, 5, 2), (64, 3, 2)), d_pool=(3, 1),
+    d_convs_after_pool=((32, 3, 1), (32, 1, 1)))

@@ -19,9 +19,10 @@ from absl import flags
 FLAGS = flags.FLAGS
 
 # Data.
-flags.DEFINE_enum("arch", "gaze", ["gaze", "hand"],
+flags.DEFINE_enum("arch", "gaze", ["gaze", "hand", "hand-lite"],
                   "Networks of the paper: 'gaze' (§3.2, 35x55) or 'hand' "
-                  "(§3.3, 224x224).")
+                  "(§3.3, 224x224); 'hand-lite' is a CPU-sized hand R/D "
+                  "(refiner/networks.py).")
 flags.DEFINE_string("synthetic", "embedded-eyes-sim",
                     "SPEC of the labelled synthetic images x_i.")
 flags.DEFINE_string("real", "embedded-eyes-real",

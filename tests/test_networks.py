@@ -89,3 +89,13 @@ def test_refiner_keras_round_trip(tmp_path):
   np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(refiner(x)),
                              atol=1e-6)
   assert loaded.get_layer("conv_in_pad").mode == "reflect"
+
+
+def test_hand_lite_sizes():
+  # conv_in 3*3*1*32+32, 4 blocks of two 3x3@32 convs, 1x1 output conv.
+  refiner = networks.build_refiner("hand-lite")
+  assert refiner.count_params() == (9 * 32 + 32) + 4 * 2 * (
+      9 * 32 * 32 + 32) + (32 + 1)
+  assert networks.patch_grid("hand-lite", (64, 64)) == (16, 16)
+  d = networks.build_discriminator("hand-lite")
+  assert d(np.zeros((2, 64, 64, 1), np.float32)).shape == (2, 16, 16, 2)

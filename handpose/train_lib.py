@@ -1,0 +1,491 @@
+"""Training and evaluation of the hand-pose estimator (paper section 4.3).
+
+The paper: a stacked hourglass network with 2 hourglass blocks and 64 x 64
+output heatmaps, trained on real, synthetic or refined synthetic NYU depth
+crops "with random [−20, 20] degree rotations and crops" and "until the
+validation error converges", then evaluated on all real test images. It names
+no validation set, loss, optimizer or batch size. Here:
+
+* **Loss**: Newell et al.'s, the mean squared error between each stack's
+  heatmaps and Gaussian targets (sigma 1 heatmap pixel, peak 1), summed over
+  the stacks (intermediate supervision). Channels of joints that left the
+  image through augmentation are masked out.
+* **Optimizer**: Adam at 1e-3 by default, RMSprop at 2.5e-4 (Newell's) as an
+  option; see HParams.optimizer for the measurement behind the choice.
+* **Validation**: a fixed fraction of the *training* source (the same domain
+  as the training images, never the test set) is held out. Its mean joint
+  error in heatmap pixels is measured every `eval_every` steps, the best
+  weights are kept, and training stops after `patience` evaluations without
+  improvement or at `max_steps`.
+
+A work directory holds what a run leaves behind, as in gaze/train_lib.py:
+
+    estimator.keras   the best model so far (by validation error)
+    train_log.csv     step, train loss, validation error and % within 5 px
+    ckpt/             the latest model + optimizer + counters, to resume
+    DONE              JSON of the final statistics; a finished run is skipped
+
+A killed run started again with the same arguments resumes from `ckpt/`:
+batches are drawn by stream position (data.pipeline.stream) and augmented
+with seed (seed, step), so it continues with the batches it would have seen.
+"""
+
+import dataclasses
+import json
+import os
+import time
+from typing import Dict, Sequence, Tuple, Union
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from data import nyu_hand
+from data import pipeline
+from data import source as source_lib
+from gaze import train_lib as gaze_lib
+from handpose import augment as augment_lib
+from handpose import heatmaps as heatmaps_lib
+from handpose import metrics
+from handpose import networks
+
+ESTIMATOR = "estimator.keras"
+TRAIN_LOG = "train_log.csv"
+DONE = "DONE"
+LOG_COLUMNS = ("step", "train_loss", "val_error_px", "val_pct_within_5",
+               "seconds")
+# Labels: the 14 joints as (u, v) image pixel columns j00_u, j00_v, ...
+JOINT_COLUMNS = nyu_hand.JOINT_UV_COLUMNS
+NUM_JOINTS = len(JOINT_COLUMNS) // 2
+
+# Shared with the gaze trainer (same run-directory conventions). Bound here
+# so tests can patch this module's writer alone.
+# pylint: disable=protected-access
+split_source = gaze_lib.split_source
+_write_atomic = gaze_lib._write_atomic
+_save_model_atomic = gaze_lib._save_model_atomic
+_csv_text = gaze_lib._csv_text
+_read_log = gaze_lib._read_log
+# pylint: enable=protected-access
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+  """Hyper-parameters of one estimator training run.
+
+  Attributes:
+    batch_size: images per step (not stated; Newell et al. used 6).
+    learning_rate: constant learning rate.
+    optimizer: 'adam' or 'rmsprop'. Newell et al. used RMSprop at 2.5e-4.
+      Adam at 1e-3 is the default for the same reason as in the gaze
+      trainer: a CPU budget needs the fastest start, and Adam is invariant
+      to the scale of the (very small, mean-reduced) heatmap loss. Measured
+      on a 32 x 32 toy depth world (2 stacks, width 32, batch 16): Adam 1e-3
+      cut the training loss to 0.046 in 100 steps, RMSprop 2.5e-4 to 0.34,
+      Adam 2.5e-4 to 0.44; after 300 steps all three were still on the
+      initial plateau of heatmap regression (validation error 23.7 / 23.5 /
+      25.1 px), so the validation error does not yet separate them.
+    max_steps: hard limit on training steps.
+    eval_every: steps between validation measurements (and checkpoints).
+    patience: evaluations without a new best validation error before
+      stopping ("until the validation error converges").
+    validation_fraction: share of the training source held out.
+    max_validation: cap on the number of validation images (they are held in
+      memory: 1000 crops of 224 x 224 take 200 MB).
+    subset_fraction: share of the remaining training images used.
+    augment: random rotation / scale / shift (handpose/augment.py).
+    max_rotation_deg: rotation range of the augmentation (paper: 20).
+    sigma: standard deviation of the target Gaussians, heatmap pixels.
+    heatmap_size: side of the output heatmaps (paper: 64).
+    filters: hourglass width (Newell: 256).
+    num_stacks: hourglass blocks (paper: 2).
+    depth: pooling levels per hourglass (Newell: 4).
+    seed: seeds the split, batch order, augmentation and initial weights.
+    precision: 'float32' or 'mixed_bfloat16' (bf16 compute, float32
+      weights).
+  """
+  batch_size: int = 16
+  learning_rate: float = 1e-3
+  optimizer: str = "adam"
+  max_steps: int = 20000
+  eval_every: int = 500
+  patience: int = 10
+  validation_fraction: float = 0.1
+  max_validation: int = 1000
+  subset_fraction: float = 1.0
+  augment: bool = True
+  max_rotation_deg: float = 20.0
+  sigma: float = heatmaps_lib.DEFAULT_SIGMA
+  heatmap_size: int = networks.PAPER_HEATMAP_SIZE
+  filters: int = 256
+  num_stacks: int = 2
+  depth: int = 4
+  seed: int = 0
+  precision: str = "float32"
+
+  def __post_init__(self):
+    if self.optimizer not in ("adam", "rmsprop"):
+      raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got "
+                       f"{self.optimizer!r}")
+    if self.precision not in ("float32", "mixed_bfloat16"):
+      raise ValueError(f"precision must be 'float32' or 'mixed_bfloat16', "
+                       f"got {self.precision!r}")
+    if not 0.0 < self.validation_fraction < 1.0:
+      raise ValueError("validation_fraction must be in (0, 1)")
+    if not 0.0 < self.subset_fraction <= 1.0:
+      raise ValueError("subset_fraction must be in (0, 1]")
+    for name in ("batch_size", "max_steps", "eval_every", "patience",
+                 "max_validation", "heatmap_size", "filters", "num_stacks",
+                 "depth"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"{name} must be positive")
+    if self.sigma <= 0:
+      raise ValueError("sigma must be positive")
+
+
+def build_estimator(hparams: HParams,
+                    image_shape: Tuple[int, int]) -> keras.Model:
+  """The hourglass network an HParams describes, for (H, W) images."""
+  return networks.hourglass_estimator(
+      image_shape, num_joints=NUM_JOINTS, num_stacks=hparams.num_stacks,
+      heatmap_size=hparams.heatmap_size, filters=hparams.filters,
+      depth=hparams.depth, dtype=hparams.precision)
+
+
+def joints_of(labels) -> np.ndarray:
+  """(n, 2J) label rows (j00_u, j00_v, ...) -> (n, J, 2) joints."""
+  labels = np.asarray(labels, np.float32)
+  return labels.reshape(labels.shape[0], -1, 2)
+
+
+def heatmap_loss(outputs: Sequence, targets, mask):
+  """Newell's intermediate supervision: per-stack heatmap MSE, summed.
+
+  Each stack's term is the mean squared error over the pixels of the
+  visible joints' heatmaps; masked channels (joints outside the image)
+  contribute nothing and do not dilute the mean.
+
+  Args:
+    outputs: a list of (B, S, S, J) heatmaps, one per stack.
+    targets: (B, S, S, J) Gaussian targets.
+    mask: (B, J), 1 for visible joints.
+
+  Returns:
+    A float32 scalar.
+  """
+  targets = tf.cast(targets, tf.float32)
+  weights = tf.cast(mask, tf.float32)[:, None, None, :]
+  pixels = tf.cast(tf.reduce_prod(tf.shape(targets)[1:3]), tf.float32)
+  count = tf.maximum(tf.reduce_sum(weights) * pixels, 1.0)
+  return tf.add_n([
+      tf.reduce_sum(weights * tf.square(tf.cast(o, tf.float32) - targets)) /
+      count for o in outputs])
+
+
+def make_optimizer(hparams: HParams) -> keras.optimizers.Optimizer:
+  if hparams.optimizer == "rmsprop":
+    return keras.optimizers.RMSprop(hparams.learning_rate)
+  return keras.optimizers.Adam(hparams.learning_rate)
+
+
+def make_train_step(model: keras.Model,
+                    optimizer: keras.optimizers.Optimizer,
+                    loss_mean: keras.metrics.Mean):
+  """One optimizer step on `heatmap_loss`, as a tf.function."""
+
+  @tf.function
+  def train_step(images, targets, mask):
+    with tf.GradientTape() as tape:
+      outputs = model(images, training=True)
+      if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+      loss = heatmap_loss(outputs, targets, mask)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply(grads, model.trainable_variables)
+    loss_mean.update_state(loss)
+    return loss
+
+  return train_step
+
+
+def training_batches(train_src: source_lib.ImageSource, hparams: HParams,
+                     start: int) -> tf.data.Dataset:
+  """(images, targets, mask) batches `start` .. max_steps - 1.
+
+  Batch t is augmented with seed (seed, t), so a resumed run sees exactly
+  the batches an uninterrupted one would have.
+  """
+  image_shape = tuple(train_src.image_shape)
+  size, sigma = hparams.heatmap_size, hparams.sigma
+  config = augment_lib.AugmentConfig(max_rotation_deg=hparams.max_rotation_deg)
+  dataset = pipeline.stream(train_src, hparams.batch_size, seed=hparams.seed,
+                            start_batch=start,
+                            num_batches=max(hparams.max_steps - start, 0),
+                            label_columns=JOINT_COLUMNS)
+  positions = tf.data.Dataset.range(start, hparams.max_steps)
+
+  def prepare(t, batch):
+    images, labels = batch
+    joints = tf.reshape(labels, [-1, NUM_JOINTS, 2])
+    if hparams.augment:
+      images, joints = augment_lib.augment(
+          images, joints, tf.stack([tf.cast(hparams.seed, tf.int64), t]),
+          config)
+    targets, mask = heatmaps_lib.gaussian_targets(
+        heatmaps_lib.image_to_heatmap(joints, image_shape, size), size, sigma)
+    return images, targets, mask
+
+  return tf.data.Dataset.zip(positions, dataset).map(
+      prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+  ).prefetch(tf.data.AUTOTUNE)
+
+
+def _forward(model: keras.Model):
+  """A traced function images -> the last stack's heatmaps."""
+  return tf.function(
+      lambda x: networks.final_heatmaps(model(x, training=False)),
+      reduce_retracing=True)
+
+
+def predict_joints(forward, batches, image_shape: Tuple[int, int]
+                  ) -> np.ndarray:
+  """Joints (n, J, 2) in image pixels, decoded batch by batch.
+
+  Args:
+    forward: images -> heatmaps (see `_forward`).
+    batches: an iterable of (b, H, W, 1) image batches.
+    image_shape: (H, W) of the images.
+  """
+  joints = [heatmaps_lib.decode_to_image(forward(tf.constant(images)).numpy(),
+                                         image_shape)
+            for images in batches]
+  return (np.concatenate(joints) if joints
+          else np.zeros((0, NUM_JOINTS, 2), np.float32))
+
+
+def _in_batches(images: np.ndarray, batch_size: int):
+  for i in range(0, len(images), batch_size):
+    yield images[i:i + batch_size]
+
+
+def train(hparams: HParams, train_source: source_lib.ImageSource,
+          workdir: str) -> Dict[str, object]:
+  """Trains the hourglass estimator on a labelled source.
+
+  Args:
+    hparams: the run's hyper-parameters.
+    train_source: depth crops of the training domain with JOINT_COLUMNS
+      labels; `hparams.validation_fraction` of it is held out.
+    workdir: where the model, log and checkpoints go (created if missing).
+
+  Returns:
+    The statistics also written to `workdir/DONE` (JSON): steps, best_step,
+    best_val_error_px, stopped_early, n_train, n_validation, train_seconds,
+    images_per_second, resumed_from_step, hparams.
+  """
+  os.makedirs(workdir, exist_ok=True)
+  done_path = os.path.join(workdir, DONE)
+  if os.path.exists(done_path):
+    with open(done_path) as f:
+      return json.load(f)
+
+  train_source.labels(JOINT_COLUMNS)  # Fail now if unlabelled.
+  train_src, val_src = split_source(train_source, hparams)
+  image_shape = tuple(train_src.image_shape)
+  val_images = val_src.read_all()
+  val_joints = joints_of(val_src.labels(JOINT_COLUMNS))
+
+  keras.utils.set_random_seed(hparams.seed)  # The initial weights.
+  model = build_estimator(hparams, image_shape)
+  optimizer = make_optimizer(hparams)
+  optimizer.build(model.trainable_variables)  # So a restore fills its slots.
+  step = tf.Variable(0, dtype=tf.int64, trainable=False)
+  best_error = tf.Variable(np.inf, dtype=tf.float64, trainable=False)
+  best_step = tf.Variable(0, dtype=tf.int64, trainable=False)
+  evals_since_best = tf.Variable(0, dtype=tf.int64, trainable=False)
+  train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+  checkpoint = tf.train.Checkpoint(
+      model=model, optimizer=optimizer, step=step, best_error=best_error,
+      best_step=best_step, evals_since_best=evals_since_best,
+      train_seconds=train_seconds)
+  manager = tf.train.CheckpointManager(
+      checkpoint, os.path.join(workdir, "ckpt"), max_to_keep=1)
+  if manager.latest_checkpoint:
+    checkpoint.restore(manager.latest_checkpoint).assert_consumed()
+  log_path = os.path.join(workdir, TRAIN_LOG)
+  log_rows = _read_log(log_path, int(step.numpy()))
+
+  forward = _forward(model)
+  loss_mean = keras.metrics.Mean()
+  train_step = make_train_step(model, optimizer, loss_mean)
+  start = int(step.numpy())
+  dataset = training_batches(train_src, hparams, start)
+
+  def evaluate_and_save():
+    """Validation error, best-model bookkeeping, log row and checkpoint."""
+    predicted = predict_joints(
+        forward, _in_batches(val_images, hparams.batch_size), image_shape)
+    errors = metrics.joint_errors(predicted, val_joints, image_shape)
+    error = float(np.nanmean(errors))
+    within = float(metrics.percent_within(errors,
+                                          [metrics.TABLE4_THRESHOLD])[0])
+    if error < best_error.numpy():
+      best_error.assign(error)
+      best_step.assign(step)
+      evals_since_best.assign(0)
+      _save_model_atomic(model, os.path.join(workdir, ESTIMATOR))
+    else:
+      evals_since_best.assign_add(1)
+    log_rows.append([int(step.numpy()), f"{float(loss_mean.result()):.6g}",
+                     f"{error:.6g}", f"{within:.4g}",
+                     f"{train_seconds.numpy():.1f}"])
+    loss_mean.reset_state()
+    _write_atomic(log_path, _csv_text(LOG_COLUMNS, log_rows))
+    manager.save(checkpoint_number=int(step.numpy()))
+
+  stopped_early = evals_since_best.numpy() >= hparams.patience
+  tic = time.perf_counter()
+  if not stopped_early:
+    for images, targets, mask in dataset:
+      train_step(images, targets, mask)
+      step.assign_add(1)
+      if int(step.numpy()) % hparams.eval_every == 0:
+        train_seconds.assign_add(time.perf_counter() - tic)
+        evaluate_and_save()
+        tic = time.perf_counter()
+        if evals_since_best.numpy() >= hparams.patience:
+          stopped_early = True
+          break
+  if not log_rows or int(log_rows[-1][0]) != int(step.numpy()):
+    train_seconds.assign_add(time.perf_counter() - tic)
+    evaluate_and_save()  # The steps since the last evaluation count too.
+
+  steps = int(step.numpy())
+  seconds = float(train_seconds.numpy())
+  stats = {
+      "steps": steps,
+      "best_step": int(best_step.numpy()),
+      "best_val_error_px": float(best_error.numpy()),
+      "stopped_early": bool(stopped_early),
+      "n_train": len(train_src),
+      "n_validation": len(val_src),
+      "train_seconds": seconds,
+      "images_per_second": (steps * hparams.batch_size / seconds
+                            if seconds > 0 else None),
+      "resumed_from_step": start,
+      "hparams": dataclasses.asdict(hparams),
+  }
+  _write_atomic(done_path, json.dumps(stats, indent=2) + "\n")
+  return stats
+
+
+def evaluate(model_or_path: Union[keras.Model, str],
+             test_source: source_lib.ImageSource,
+             output_dir: str,
+             batch_size: int = 32,
+             thresholds=metrics.REPORT_THRESHOLDS) -> Dict[str, object]:
+  """Joint error of a hand-pose model on a labelled test source.
+
+  Predictions are the last stack's heatmaps, decoded with the quarter-pixel
+  refinement (handpose/heatmaps.py). See `write_evaluation` for the files.
+
+  Args:
+    model_or_path: a Keras model or the path of a saved `.keras` model.
+    test_source: a source with JOINT_COLUMNS labels, of the model's size.
+    output_dir: created if missing.
+    batch_size: images per forward pass.
+    thresholds: distances (heatmap pixels) at which to report % within.
+
+  Returns:
+    The contents of metrics.json.
+  """
+  model = (keras.models.load_model(model_or_path)
+           if isinstance(model_or_path, str) else model_or_path)
+  expected = tuple(model.input_shape[1:3])
+  if tuple(test_source.image_shape) != expected:
+    raise source_lib.DataError(
+        test_source.description, f"images are {test_source.image_shape}, "
+        f"the model expects {expected}")
+  true_uv = joints_of(test_source.labels(JOINT_COLUMNS))
+  predicted = predict_joints(_forward(model),
+                             pipeline.ordered(test_source, batch_size),
+                             expected)
+  return write_evaluation(predicted, true_uv, test_source.filenames,
+                          output_dir, expected, thresholds=thresholds)
+
+
+def write_evaluation(pred_uv: np.ndarray, true_uv: np.ndarray, filenames,
+                     output_dir: str, image_shape: Tuple[int, int],
+                     grid_size: int = metrics.PAPER_GRID,
+                     thresholds=metrics.REPORT_THRESHOLDS
+                    ) -> Dict[str, object]:
+  """Writes metrics.json, errors.csv and curve.csv of joint predictions.
+
+  Files in `output_dir` (each written atomically):
+    metrics.json  metrics.summary of the joint errors (per joint and per
+                  image), grid_size, "on_grid" (the same statistics with
+                  both positions rounded to grid pixel centres: Fig. 12's
+                  staircase) and "curve" (d = 0..10 in 0.1 px steps, Fig.
+                  12's sampling, both countings).
+    errors.csv    filename, mean_error_px, max_error_px, jNN_error per
+                  joint, then the predicted pred_jNN_u, pred_jNN_v.
+    curve.csv     distance_px (0..10 in 0.01 steps), pct_within,
+                  pct_images_within, pct_within_on_grid.
+
+  Args:
+    pred_uv: (n, J, 2) predicted joints in image pixel coordinates.
+    true_uv: (n, J, 2) true joints in image pixel coordinates.
+    filenames: n image names.
+    output_dir: created if missing.
+    image_shape: (H, W) of the images (defines the pixel scale).
+    grid_size: side of the grid that defines the error unit (paper: 64).
+    thresholds: distances at which to report % within.
+
+  Returns:
+    The contents of metrics.json.
+  """
+  pred_uv = np.asarray(pred_uv, np.float64)
+  true_uv = np.asarray(true_uv, np.float64)
+  errors = metrics.joint_errors(pred_uv, true_uv, image_shape, grid_size)
+  grid_errors = metrics.joint_errors(pred_uv, true_uv, image_shape,
+                                     grid_size, on_grid=True)
+  result = metrics.summary(errors, thresholds)
+  result["grid_size"] = grid_size
+  on_grid = metrics.summary(grid_errors, thresholds)
+  result["on_grid"] = {k: on_grid[k] for k in (
+      "mean_error_px", "median_error_px", "pct_within", "pct_images_within")}
+  coarse = np.round(np.arange(0.0, 10.0 + 1e-9, 0.1), 1)
+  result["curve"] = {
+      "distance_px": [float(d) for d in coarse],
+      "pct_within": [round(float(p), 4) for p in
+                     metrics.cumulative_curve(errors, coarse)[1]],
+      "pct_images_within": [round(float(p), 4) for p in
+                            metrics.cumulative_curve(errors, coarse,
+                                                     per_image=True)[1]],
+  }
+  os.makedirs(output_dir, exist_ok=True)
+  _write_atomic(os.path.join(output_dir, "metrics.json"),
+                json.dumps(result, indent=2) + "\n")
+
+  joints = errors.shape[1]
+  header = ("filename", "mean_error_px", "max_error_px",
+            *(f"j{j:02d}_error" for j in range(joints)),
+            *(f"pred_j{j:02d}_{axis}" for j in range(joints) for axis in "uv"))
+  with np.errstate(all="ignore"):  # All-NaN rows stay NaN.
+    mean = np.nanmean(errors, axis=1)
+  worst = metrics.image_errors(errors)
+  rows = [[name, f"{m:.6f}", f"{w:.6f}", *(f"{e:.6f}" for e in err),
+           *(f"{v:.4f}" for v in pred.ravel())]
+          for name, m, w, err, pred in zip(filenames, mean, worst, errors,
+                                           pred_uv)]
+  _write_atomic(os.path.join(output_dir, "errors.csv"), _csv_text(header,
+                                                                  rows))
+  grid, per_joint = metrics.cumulative_curve(errors)
+  _, per_image = metrics.cumulative_curve(errors, per_image=True)
+  _, snapped = metrics.cumulative_curve(grid_errors)
+  _write_atomic(os.path.join(output_dir, "curve.csv"), _csv_text(
+      ("distance_px", "pct_within", "pct_images_within",
+       "pct_within_on_grid"),
+      [[f"{d:g}", f"{a:.4f}", f"{b:.4f}", f"{c:.4f}"]
+       for d, a, b, c in zip(grid, per_joint, per_image, snapped)]))
+  return result

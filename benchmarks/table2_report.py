@@ -23,19 +23,25 @@ STYLE = {  # Paper's colours: refined blue, synthetic red; 4x solid.
 }
 
 
-def _atomic(path, write):
+def atomic_write(path, write):
+  """Calls `write(tmp)` on a temporary sibling of `path`, then renames it."""
   tmp = path + ".tmp" + os.path.splitext(path)[1]
   write(tmp)
   os.replace(tmp, path)
 
 
-def gap_closed(evaluations: Dict, synthetic: str, refined: str):
-  """(E_synthetic − E_refined) / (E_synthetic − E_real-labelled), mean error."""
-  if not {"real_labelled", synthetic, refined} <= set(evaluations):
+def gap_closed(evaluations: Dict, synthetic: str, refined: str,
+               real: str = "real_labelled", error: str = "mean_deg"):
+  """(E_synthetic − E_refined) / (E_synthetic − E_real) of one error key.
+
+  None when a row is missing or the gap is zero. Shared with Table 4
+  (`real='real', error='mean_error_px'`).
+  """
+  if not {real, synthetic, refined} <= set(evaluations):
     return None
-  e_syn = evaluations[synthetic]["mean_deg"]
-  e_ref = evaluations[refined]["mean_deg"]
-  e_real = evaluations["real_labelled"]["mean_deg"]
+  e_syn = evaluations[synthetic][error]
+  e_ref = evaluations[refined][error]
+  e_real = evaluations[real][error]
   if e_syn == e_real:
     return None
   return (e_syn - e_ref) / (e_syn - e_real)
@@ -72,7 +78,7 @@ def table3(rows: List, evaluations: Dict, embedded: bool) -> pd.DataFrame:
   return pd.DataFrame(records)
 
 
-def _markdown(frame: pd.DataFrame) -> str:
+def markdown(frame: pd.DataFrame) -> str:
   # NaN (a row the paper does not have) prints as a dash, not 'nan'.
   frame = frame.astype(object).where(frame.notna(), None)
   return frame.to_markdown(index=False, floatfmt=".1f", missingval="—")
@@ -82,7 +88,7 @@ def write_tables(results_dir: str, rows: List, evaluations: Dict,
                  extra: Dict, embedded: bool) -> Dict[str, str]:
   """Writes table2.md/csv and table3.md; returns their texts."""
   t2 = table2(rows, evaluations)
-  _atomic(os.path.join(results_dir, "table2.csv"),
+  atomic_write(os.path.join(results_dir, "table2.csv"),
           lambda p: t2.to_csv(p, index=False, float_format="%.2f"))
   test = ("the embedded real stand-in test split" if embedded else
           "the MPIIGaze evaluation subset")
@@ -114,17 +120,15 @@ def write_tables(results_dir: str, rows: List, evaluations: Dict,
     notes.append(f"Refiner: snapshot at unit {chosen['unit']}, chosen "
                  f"without real labels ({extra['selection']['criterion']}).")
   text2 = ("# Table 2: gaze estimation, % of test images within d\n\n" +
-           _markdown(t2) + "\n\n" + "\n".join(f"- {n}" for n in notes) +
+           markdown(t2) + "\n\n" + "\n".join(f"- {n}" for n in notes) +
            "\n")
-  _atomic(os.path.join(results_dir, "table2.md"),
-          lambda p: open(p, "w").write(text2))
+  write_text(os.path.join(results_dir, "table2.md"), text2)
   t3 = table3(rows, evaluations, embedded)
-  text3 = ("# Table 3: mean angular error (degrees)\n\n" + _markdown(t3) +
+  text3 = ("# Table 3: mean angular error (degrees)\n\n" + markdown(t3) +
            "\n\n- Rows marked 'quoted from the paper' are the paper's "
            "numbers on MPIIGaze, not re-run here.\n- 'this run' rows are "
            f"ours, on {test}.\n")
-  _atomic(os.path.join(results_dir, "table3.md"),
-          lambda p: open(p, "w").write(text3))
+  write_text(os.path.join(results_dir, "table3.md"), text3)
   return {"table2": text2, "table3": text3}
 
 
@@ -154,7 +158,7 @@ def plot_fig7(results_dir: str, rows: List, curves: Dict[str, pd.DataFrame],
   ax.legend(fontsize=7, loc="lower right")
   fig.tight_layout()
   for ext in ("png", "pdf"):
-    _atomic(os.path.join(results_dir, f"fig7.{ext}"),
+    atomic_write(os.path.join(results_dir, f"fig7.{ext}"),
             lambda p, ext=ext: fig.savefig(p, dpi=130, format=ext))
   plt.close(fig)
 
@@ -168,8 +172,9 @@ def read_curves(results_dir: str, keys: List[str]) -> Dict[str, pd.DataFrame]:
   return curves
 
 
-def _write_text(path: str, text: str) -> None:
-  _atomic(path, lambda p: open(p, "w").write(text))
+def write_text(path: str, text: str) -> None:
+  """Writes `text` to `path` via a temporary sibling."""
+  atomic_write(path, lambda p: open(p, "w").write(text))
 
 
 def snapshot_study_markdown(study: Dict) -> str:
@@ -249,7 +254,7 @@ def spread(results_by_seed: Dict[int, Dict]) -> pd.DataFrame:
 def write_spread(output_dir: str, results_by_seed: Dict[int, Dict]) -> str:
   """Writes spread.md and spread.csv over seeds; returns the markdown."""
   frame = spread(results_by_seed)
-  _atomic(os.path.join(output_dir, "spread.csv"),
+  atomic_write(os.path.join(output_dir, "spread.csv"),
           lambda p: frame.to_csv(p, index=False, float_format="%.3f"))
   notes = []
   for seed in sorted(results_by_seed):
@@ -265,11 +270,11 @@ def write_spread(output_dir: str, results_by_seed: Dict[int, Dict]) -> str:
       parts.append(f"{wall / 60:.0f} min wall")
     notes.append(", ".join(parts))
   text = ("# Spread over seeds: mean angular error (°) on the real test "
-          "set\n\n" + _markdown(frame) + "\n\n" +
+          "set\n\n" + markdown(frame) + "\n\n" +
           "\n".join(f"- {n}" for n in notes) +
           "\n- Each seed changes the data draw, the refiner's training and "
           "the estimators' initialisation and order.\n")
-  _write_text(os.path.join(output_dir, "spread.md"), text)
+  write_text(os.path.join(output_dir, "spread.md"), text)
   return text
 
 
@@ -280,11 +285,11 @@ def report(results_dir: str, rows: List, results: Dict,
   texts = write_tables(results_dir, rows, evaluations, results, embedded)
   if "snapshot_study" in results:
     texts["snapshots"] = snapshot_study_markdown(results["snapshot_study"])
-    _write_text(os.path.join(results_dir, "snapshots.md"),
+    write_text(os.path.join(results_dir, "snapshots.md"),
                 texts["snapshots"])
   if "timings" in results:
     texts["timings"] = timings_markdown(results["timings"])
-    _write_text(os.path.join(results_dir, "timings.md"), texts["timings"])
+    write_text(os.path.join(results_dir, "timings.md"), texts["timings"])
   keys = [r.key for r in rows] + ["knn_synthetic"]
   what = "embedded eye world" if embedded else "UnityEyes → MPIIGaze"
   plot_fig7(results_dir, rows, read_curves(results_dir, keys),

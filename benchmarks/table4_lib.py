@@ -72,7 +72,7 @@ PRESETS = {
         description="about a minute; wiring check for the test suite"),
     "quick": Preset(
         name="quick", image_size=64, n_frames=1500, n_real=1500, n_test=500,
-        simgan=dict(arch="hand-lite", batch_size=16, steps=300,
+        simgan=dict(arch="hand-lite", batch_size=8, steps=300,
                     history_batches=50, **PAPER_HAND_SCHEDULE),
         snapshot_every=50,
         # A 32-wide hourglass with 32x32 heatmaps (errors are still
@@ -80,7 +80,7 @@ PRESETS = {
         # hands it reached 13.8 px mean error after 900 steps (18 % of
         # joints within 5 px) and was still improving; ~0.3-0.6 s per step
         # on the 2-core CPU.
-        estimator=dict(batch_size=16, max_steps=1200, eval_every=200,
+        estimator=dict(batch_size=16, max_steps=800, eval_every=200,
                        patience=2, filters=32, heatmap_size=32, depth=3,
                        sigma=2.0, max_validation=300),
         selection_images=300,

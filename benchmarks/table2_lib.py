@@ -19,19 +19,15 @@ Rows (Table 2): 1x = 25 % of the synthetic training set, 4x = 100 %
 same images passed through the refiner.
 """
 
-import contextlib
 import dataclasses
-import json
 import os
-import platform
-import subprocess
-import sys
 import time
 from typing import Dict, List, Optional
 
 import keras
 import numpy as np
 
+from benchmarks import stages
 from data import source as source_lib
 from data import specs
 from gaze import knn
@@ -158,34 +154,20 @@ def real_sources(unityeyes: str, mpiigaze: str,
                  embedded=False)
 
 
-def _log(message: str) -> None:
-  print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def _write_json(path: str, data) -> None:
-  refiner_lib.atomic_write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def _read_json(path: str):
-  with open(path) as f:
-    return json.load(f)
-
-
-class Reproduction:
+class Reproduction(stages.StagedRun):
   """One run of the gaze reproduction into `results` (see module doc)."""
 
   def __init__(self, preset: Preset, sources: Sources, results: str,
                seed: int = 0, rows: Optional[List[str]] = None,
                snapshot_study: bool = False):
+    super().__init__(results)
     self.preset = preset
     self.sources = sources
-    self.results = results
     self.seed = seed
     self.snapshot_study_enabled = snapshot_study
     self.rows = [ROW_BY_KEY[k] for k in (rows or [r.key for r in ROWS])]
     if not sources.real_labelled:
       self.rows = [r for r in self.rows if r.data != "real_labelled"]
-    os.makedirs(results, exist_ok=True)
     self._opened = {}
 
   # -- data ----------------------------------------------------------------
@@ -199,9 +181,6 @@ class Reproduction:
         self._opened[name] = specs.open_source(getattr(self.sources, name))
     return self._opened[name]
 
-  def path(self, *parts) -> str:
-    return os.path.join(self.results, *parts)
-
   # -- stages --------------------------------------------------------------
 
   def simgan_hparams(self) -> simgan.HParams:
@@ -212,9 +191,9 @@ class Reproduction:
   def train_simgan(self):
     workdir = self.path("simgan")
     if os.path.exists(os.path.join(workdir, refine_lib.REFINER_FILE)):
-      _log("SimGAN: already trained")
+      stages.log("SimGAN: already trained")
       return
-    _log("SimGAN: training the refiner (Algorithm 1)")
+    stages.log("SimGAN: training the refiner (Algorithm 1)")
     keras.utils.set_random_seed(self.seed)
     refiner_lib.train(self.simgan_hparams(), self.source("synthetic"),
                       self.source("real"), workdir,
@@ -230,7 +209,7 @@ class Reproduction:
   def train_estimator(self, row: Row):
     workdir = self.path("estimators", row.key)
     done = os.path.exists(os.path.join(workdir, gaze_lib.DONE))
-    _log(f"estimator {row.key}: " + ("already trained" if done else
+    stages.log(f"estimator {row.key}: " + ("already trained" if done else
                                       "training"))
     return gaze_lib.train(self.estimator_hparams(row), self.source(row.data),
                           workdir)
@@ -242,8 +221,8 @@ class Reproduction:
     """Stage 3: ranks snapshots by the label-free criterion."""
     path = self.path("selection.json")
     if os.path.exists(path):
-      return _read_json(path)
-    _log("selecting the refiner snapshot (label-free)")
+      return stages.read_json(path)
+    stages.log("selecting the refiner snapshot (label-free)")
     workdir = self.path("simgan")
     snapshots = refine_lib.list_snapshots(workdir)
     if not snapshots:
@@ -281,8 +260,8 @@ class Reproduction:
                            "features (fc1000 of the synthetic_1x estimator)",
               "unrefined_frechet_distance": synthetic_fd,
               "snapshots": scores, "chosen": best}
-    _write_json(path, result)
-    _log(f"chose snapshot {best['name']} (distance "
+    stages.write_json(path, result)
+    stages.log(f"chose snapshot {best['name']} (distance "
          f"{best['frechet_distance']:.3f}; unrefined {synthetic_fd:.3f})")
     return result
 
@@ -290,7 +269,7 @@ class Reproduction:
     path = self.path("refined.h5")
     if os.path.exists(path):
       return
-    _log(f"refining the synthetic training set with {snapshot}")
+    stages.log(f"refining the synthetic training set with {snapshot}")
     refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
     refine_lib.refine_source(refiner, self.source("synthetic"), path)
 
@@ -299,7 +278,7 @@ class Reproduction:
                     f"{key}@{test}")
     metrics_path = os.path.join(out, "metrics.json")
     if os.path.exists(metrics_path):
-      return _read_json(metrics_path)
+      return stages.read_json(metrics_path)
     return gaze_lib.evaluate(self.estimator_path(key), self.source(test),
                              out)
 
@@ -307,8 +286,8 @@ class Reproduction:
     out = self.path("evaluations", "knn_synthetic")
     metrics_path = os.path.join(out, "metrics.json")
     if os.path.exists(metrics_path):
-      return _read_json(metrics_path)
-    _log("k-NN on synthetic images")
+      return stages.read_json(metrics_path)
+    stages.log("k-NN on synthetic images")
     model = knn.KNNGaze(self.source("synthetic"), self.preset.knn_k)
     test = self.source("test")
     return gaze_lib.write_evaluation(
@@ -324,7 +303,7 @@ class Reproduction:
     """
     path = self.path("label_preservation.json")
     if os.path.exists(path):
-      return _read_json(path)
+      return stages.read_json(path)
     estimator = keras.models.load_model(self.estimator_path(judge))
     refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
     synthetic = self.source("synthetic")
@@ -344,29 +323,8 @@ class Reproduction:
         "judge_error_on_refined_deg": float(
             metrics.angular_error(after, labels).mean()),
     }
-    _write_json(path, result)
+    stages.write_json(path, result)
     return result
-
-  @contextlib.contextmanager
-  def timed(self, stage: str):
-    """Adds a stage's wall and CPU seconds to timings.json.
-
-    Accumulated over invocations, so an interrupted-then-resumed run reports
-    the work it did in total; a stage that finds its output already done
-    adds (almost) nothing. CPU seconds count all threads: on a shared
-    machine they say what the work cost, the wall clock what the run saw.
-    """
-    path = self.path("timings.json")
-    wall, cpu = time.monotonic(), time.process_time()
-    try:
-      yield
-    finally:
-      timings = _read_json(path) if os.path.exists(path) else {}
-      entry = timings.setdefault(stage, {"wall_seconds": 0.0,
-                                         "cpu_seconds": 0.0})
-      entry["wall_seconds"] += time.monotonic() - wall
-      entry["cpu_seconds"] += time.process_time() - cpu
-      _write_json(path, timings)
 
   def snapshot_study(self, chosen: str):
     """Downstream error of every refiner snapshot (optional stage).
@@ -380,10 +338,10 @@ class Reproduction:
     """
     path = self.path("snapshot_study.json")
     if os.path.exists(path):
-      return _read_json(path)
+      return stages.read_json(path)
     workdir = self.path("simgan")
     selection_scores = {s["name"]: s["frechet_distance"] for s in
-                        _read_json(self.path("selection.json"))["snapshots"]}
+                        stages.read_json(self.path("selection.json"))["snapshots"]}
     row = ROW_BY_KEY["refined_1x"]
     refiner = refine_lib.load_refiner(workdir)
     entries = []
@@ -393,7 +351,7 @@ class Reproduction:
       else:
         key = f"snapshot_study/{unit:06d}"
         done = os.path.exists(self.path("estimators", key, gaze_lib.DONE))
-        _log(f"snapshot study: unit {unit} " +
+        stages.log(f"snapshot study: unit {unit} " +
              ("already trained" if done else "training refined_1x"))
         refiner.load_weights(os.path.join(
             workdir, refiner_lib.SNAPSHOT_DIR, name))
@@ -419,13 +377,16 @@ class Reproduction:
         "chosen_rank": int((errors < chosen_error).sum()) + 1,
         "spearman_distance_vs_error": selection.spearman(distances, errors),
     }
-    _write_json(path, result)
+    stages.write_json(path, result)
     return result
 
   def run(self):
     """All stages; returns the collected results (also results.json)."""
     started = time.monotonic()
-    self.write_provenance()
+    self.write_provenance({
+        "preset": dataclasses.asdict(self.preset),
+        "sources": dataclasses.asdict(self.sources), "seed": self.seed,
+        "rows": [r.key for r in self.rows]})
     keys = [r.key for r in self.rows]
     refined = any(r.data == "refined" for r in self.rows)
     if refined:
@@ -447,7 +408,7 @@ class Reproduction:
         if row.data == "refined":
           with self.timed(f"estimator {row.key}"):
             self.train_estimator(row)
-      results["selection"] = _read_json(self.path("selection.json"))
+      results["selection"] = stages.read_json(self.path("selection.json"))
     with self.timed("evaluation"):
       evaluations = {row.key: self.evaluate(row.key) for row in self.rows}
       evaluations["knn_synthetic"] = self.evaluate_knn()
@@ -464,29 +425,6 @@ class Reproduction:
       with self.timed("snapshot study"):
         results["snapshot_study"] = self.snapshot_study(chosen)
     results["wall_seconds_this_run"] = time.monotonic() - started
-    results["timings"] = _read_json(self.path("timings.json"))
-    _write_json(self.path("results.json"), results)
+    results["timings"] = self.timings()
+    stages.write_json(self.path("results.json"), results)
     return results
-
-  def write_provenance(self):
-    versions = {"python": sys.version.split()[0],
-                "platform": platform.platform(),
-                "processor": platform.processor()}
-    for module in ("tensorflow", "keras", "numpy", "scipy", "cv2", "pandas",
-                   "h5py", "matplotlib"):
-      try:
-        versions[module] = __import__(module).__version__
-      except ImportError:
-        versions[module] = None
-    try:
-      versions["git_commit"] = subprocess.run(
-          ["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-          cwd=os.path.dirname(os.path.abspath(__file__)),
-          check=False).stdout.strip() or None
-    except OSError:
-      versions["git_commit"] = None
-    _write_json(self.path("versions.json"), versions)
-    _write_json(self.path("config.json"), {
-        "preset": dataclasses.asdict(self.preset),
-        "sources": dataclasses.asdict(self.sources), "seed": self.seed,
-        "rows": [r.key for r in self.rows]})

@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: venv test test-slow reproduce-table2 reproduce-table2-seeds benchmark clean
+.PHONY: venv test test-slow reproduce-table2 reproduce-table2-seeds reproduce-table4 benchmark clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,9 @@ test-slow: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) -m benchmarks.data_speed --output=$(RESULTS)/data_speed.json
+	$(PY) -m benchmarks.data_speed --images=2000 --warmup=200 \
+	  --sources='embedded-hands-sim?n=2000&views=all,embedded-hands-real?n=2000&views=all' \
+	  --image_size=64x64 --output=$(RESULTS)/data_speed_hands.json
 	$(PY) -m benchmarks.throughput --output=$(RESULTS)/throughput.json
 
 reproduce-table2: $(STAMP)
@@ -45,6 +48,12 @@ reproduce-table2-seeds: $(STAMP)
 	    $$( [ $$s = 0 ] && echo --snapshot_study ) || exit 1; \
 	done
 	$(PY) -m benchmarks.seed_spread --results=$(RESULTS)/table2_seeds
+
+# The hand-pose experiment: the embedded depth-hand world by default, NYU
+# hands with NYU=/path/to/dataset (holding train/ and test/).
+reproduce-table4: $(STAMP)
+	$(PY) -m benchmarks.reproduce_table4 --results=$(RESULTS)/table4 \
+	  $(if $(NYU),--nyu=$(NYU))
 
 clean:
 	rm -rf $(VENV) $(RESULTS)

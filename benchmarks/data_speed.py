@@ -13,6 +13,7 @@ from absl import flags
 
 from benchmarks import data_speed_lib
 from benchmarks import throughput_lib
+from data import specs
 
 FLAGS = flags.FLAGS
 
@@ -23,6 +24,9 @@ flags.DEFINE_list(
 flags.DEFINE_integer("images", 8000, "Images per timed read.")
 flags.DEFINE_integer("repeats", 3, "Timed reads per source.")
 flags.DEFINE_integer("warmup", 1000, "Untimed images read first.")
+flags.DEFINE_string("image_size", None,
+                    "HEIGHTxWIDTH to render/read at (e.g. 64x64 for the "
+                    "hand quick preset); default: each source's own.")
 flags.DEFINE_string("output", "results/data_speed.json",
                     "Where the JSON record goes ('' for none).")
 
@@ -30,7 +34,8 @@ flags.DEFINE_string("output", "results/data_speed.json",
 def main(argv):
   del argv
   records = data_speed_lib.run(FLAGS.sources, FLAGS.images, FLAGS.repeats,
-                               FLAGS.warmup)
+                               FLAGS.warmup,
+                               specs.parse_image_size(FLAGS.image_size))
   print(data_speed_lib.table(records))
   if FLAGS.output:
     throughput_lib.write_json({"results": records}, FLAGS.output)

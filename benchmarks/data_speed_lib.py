@@ -9,7 +9,7 @@ seconds what the work cost.
 
 import os
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -17,7 +17,8 @@ from data import specs
 
 
 def read_speed(spec: str, images: int, repeats: int = 3,
-               warmup: int = 1000) -> Dict:
+               warmup: int = 1000,
+               image_size: Optional[Tuple[int, int]] = None) -> Dict:
   """Times `repeats` reads of `images` consecutive images of one SPEC.
 
   Args:
@@ -27,13 +28,15 @@ def read_speed(spec: str, images: int, repeats: int = 3,
       or the refine binary would issue in chunks).
     repeats: timed reads; each reads the same indices.
     warmup: images read once first, untimed (lazy tables, thread pools).
+    image_size: (H, W) to read at, where the source supports it (the
+      embedded worlds render at any size); None: the source's own.
 
   Returns:
     A JSON-able record: best and median images/s (wall) and images per CPU
     second (process time of all threads), and the 1-minute load average
     before and after.
   """
-  source = specs.open_source(spec)
+  source = specs.open_source(spec, image_size)
   if len(source) < warmup + images:
     raise ValueError(f"{spec}: holds {len(source)} images, fewer than "
                      f"warm-up {warmup} + timed {images}")
@@ -75,9 +78,10 @@ def table(records: List[Dict]) -> str:
 
 
 def run(spec_list: List[str], images: int, repeats: int, warmup: int,
+        image_size: Optional[Tuple[int, int]] = None,
         log: Callable[[str], None] = print) -> List[Dict]:
   records = []
   for spec in spec_list:
-    records.append(read_speed(spec, images, repeats, warmup))
+    records.append(read_speed(spec, images, repeats, warmup, image_size))
     log(table(records[-1:]).splitlines()[-1])
   return records

@@ -11,7 +11,8 @@ from benchmarks import throughput_lib
 
 def test_read_speed_record_and_table(tmp_path):
   records = data_speed_lib.run(["embedded-eyes-real?n=40"], images=24,
-                               repeats=2, warmup=8, log=lambda line: None)
+                               repeats=2, warmup=8, image_size=(35, 55),
+                               log=lambda line: None)
   (record,) = records
   assert record["spec"] == "embedded-eyes-real?n=40"
   assert record["image_shape"] == [35, 55, 1]
@@ -32,3 +33,9 @@ def test_read_speed_record_and_table(tmp_path):
 def test_too_small_source_is_refused():
   with pytest.raises(ValueError, match="holds 10 images"):
     data_speed_lib.read_speed("embedded-eyes-sim?n=10", images=8, warmup=4)
+
+
+def test_read_speed_at_another_size():
+  record = data_speed_lib.read_speed("embedded-hands-sim?n=6", images=4,
+                                     repeats=1, warmup=2, image_size=(32, 32))
+  assert record["image_shape"] == [32, 32, 1]

@@ -53,3 +53,24 @@ def test_frontal_indices_follow_the_kinect_column(tmp_path):
   indices = table4_lib.frontal_indices(source)
   assert len(indices) == 3
   assert (source.frame["kinect"].to_numpy()[indices] == 1).all()
+
+
+def test_nyu_layout_runs_through_the_pipeline(tmp_path):
+  """The NYU path: fixture files in the real layout, two rows end to end."""
+  from tests import test_nyu_hand  # pylint: disable=g-import-not-at-top
+  root = tmp_path / "nyu"
+  test_nyu_hand.write_split(str(root / "train"), num_frames=4)
+  test_nyu_hand.write_split(str(root / "test"), num_frames=2)
+  sources = table4_lib.nyu_sources(str(root))
+  preset = table4_lib.PRESETS["smoke"]
+  run = table4_lib.Reproduction(preset, sources, str(tmp_path / "out"),
+                                rows=["synthetic", "refined"])
+  assert len(run.source("synthetic")) == 12   # 4 frames x 3 Kinects
+  assert len(run.training_source(table4_lib.ROW_BY_KEY["synthetic"])) == 4
+  assert len(run.source("test")) == 2
+  results = run.run()
+  assert results["evaluations"]["refined"]["n_images"] == 2
+  table4_report.report(str(tmp_path / "out"), run.rows, results,
+                       embedded=False)
+  text = (tmp_path / "out" / "table4.md").read_text()
+  assert "the NYU test set (Kinect 1)" in text

@@ -13,8 +13,6 @@ it once per --seed into sibling folders and aggregate them with
 `python -m benchmarks.seed_spread` (`make reproduce-table2-seeds`).
 """
 
-import os
-import sys
 
 from absl import app
 from absl import flags
@@ -52,14 +50,10 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   from refiner import runtime  # pylint: disable=g-import-not-at-top
-  try:
-    runtime.apply_thread_setting(FLAGS.threads)  # Before any TF op runs.
-  except ValueError as e:
-    sys.stderr.write(f"error: {e}\n")
+  if not runtime.apply_thread_flag(FLAGS.threads):  # Before any TF op runs.
     return 1
   from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table2_report  # pylint: disable=g-import-not-at-top
-  from refiner import train_lib  # pylint: disable=g-import-not-at-top
 
   preset = table2_lib.PRESETS[FLAGS.preset]
   if bool(FLAGS.unityeyes) != bool(FLAGS.mpiigaze):
@@ -73,9 +67,7 @@ def main(argv):
   if unknown:
     raise app.UsageError(f"unknown rows {sorted(unknown)}; expected "
                          f"{list(table2_lib.ROW_BY_KEY)}")
-  os.makedirs(FLAGS.results, exist_ok=True)
-  train_lib.atomic_write_text(os.path.join(FLAGS.results, "flags.txt"),
-                              FLAGS.flags_into_string())
+  runtime.write_flags_file(FLAGS.results, FLAGS.flags_into_string())
   try:
     run = table2_lib.Reproduction(preset, sources, FLAGS.results, FLAGS.seed,
                                   FLAGS.rows, FLAGS.snapshot_study)
@@ -83,8 +75,7 @@ def main(argv):
     texts = table2_report.report(FLAGS.results, run.rows, results,
                                  sources.embedded)
   except ValueError as e:  # DataError included: bad input is one line.
-    sys.stderr.write(f"error: {e}\n")
-    return 1
+    return runtime.report_error(e)
   print(texts["table2"])
   print(f"wrote {FLAGS.results}/table2.md, table2.csv, table3.md, fig7.png, "
         "fig7.pdf")

@@ -11,8 +11,6 @@ results.json, flags.txt, versions.json, config.json and the stages' work
 folders.
 """
 
-import os
-import sys
 
 from absl import app
 from absl import flags
@@ -40,14 +38,10 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   from refiner import runtime  # pylint: disable=g-import-not-at-top
-  try:
-    runtime.apply_thread_setting(FLAGS.threads)  # Before any TF op runs.
-  except ValueError as e:
-    sys.stderr.write(f"error: {e}\n")
+  if not runtime.apply_thread_flag(FLAGS.threads):  # Before any TF op runs.
     return 1
   from benchmarks import table4_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table4_report  # pylint: disable=g-import-not-at-top
-  from refiner import train_lib  # pylint: disable=g-import-not-at-top
 
   preset = table4_lib.PRESETS[FLAGS.preset]
   sources = (table4_lib.nyu_sources(FLAGS.nyu) if FLAGS.nyu else
@@ -56,9 +50,7 @@ def main(argv):
   if unknown:
     raise app.UsageError(f"unknown rows {sorted(unknown)}; expected "
                          f"{list(table4_lib.ROW_BY_KEY)}")
-  os.makedirs(FLAGS.results, exist_ok=True)
-  train_lib.atomic_write_text(os.path.join(FLAGS.results, "flags.txt"),
-                              FLAGS.flags_into_string())
+  runtime.write_flags_file(FLAGS.results, FLAGS.flags_into_string())
   try:
     run = table4_lib.Reproduction(preset, sources, FLAGS.results, FLAGS.seed,
                                   FLAGS.rows)
@@ -66,8 +58,7 @@ def main(argv):
     texts = table4_report.report(FLAGS.results, run.rows, results,
                                  sources.embedded)
   except ValueError as e:  # DataError included: bad input is one line.
-    sys.stderr.write(f"error: {e}\n")
-    return 1
+    return runtime.report_error(e)
   print(texts["table4"])
   print(f"wrote {FLAGS.results}/table4.md, table4.csv, fig12.png, fig12.pdf")
   return 0

@@ -5,7 +5,8 @@ their output into one results folder and skip themselves when that output
 already exists, so an interrupted run resumes by running the same command
 again. This module holds the plumbing: paths, JSON files written atomically,
 per-stage timings accumulated over resumes, and the provenance files
-(versions of everything used, the run's configuration).
+(versions of everything used, the run's configuration); and the SimGAN
+stages both reproductions run (RefinerStages).
 """
 
 import contextlib
@@ -15,8 +16,15 @@ import platform
 import subprocess
 import sys
 import time
-from typing import Dict
+from typing import Callable, Dict
 
+import keras
+import numpy as np
+
+from data import source as source_lib
+from refiner import refine_lib
+from refiner import selection
+from refiner import simgan
 from refiner import train_lib as refiner_lib
 
 _VERSIONED_MODULES = ("tensorflow", "keras", "numpy", "scipy", "cv2", "pandas",
@@ -94,3 +102,129 @@ class StagedRun:
     """versions.json and config.json of this run."""
     write_json(self.path("versions.json"), versions())
     write_json(self.path("config.json"), config)
+
+
+class RefinerStages(StagedRun):
+  """The SimGAN stages both reproductions share (train, select, refine).
+
+  Table 2 (gaze) and Table 4 (hands) differ in the networks and data, not
+  in these stages: they pass what differs (hyper-parameters, the feature
+  space of the selection, batch sizes, wording). A subclass provides
+  `seed`, `preset` (with `snapshot_every` and `selection_images`),
+  `source(name)` for "synthetic" and "real", and `estimator_lib`, the
+  estimator's train_lib module (gaze or handpose): its ESTIMATOR file name
+  and evaluate().
+  """
+
+  estimator_lib = None  # Set by the subclass.
+
+  def estimator_path(self, key: str) -> str:
+    return self.path("estimators", key, self.estimator_lib.ESTIMATOR)
+
+  def train_simgan(self, hparams: simgan.HParams, what: str = "refiner"):
+    """Stage 1: trains the refiner (Algorithm 1), saving snapshots.
+
+    Args:
+      hparams: the SimGAN's hyper-parameters.
+      what: how the log names the refiner.
+    """
+    workdir = self.path("simgan")
+    if os.path.exists(os.path.join(workdir, refine_lib.REFINER_FILE)):
+      log("SimGAN: already trained")
+      return
+    log(f"SimGAN: training the {what} (Algorithm 1)")
+    keras.utils.set_random_seed(self.seed)
+    refiner_lib.train(hparams, self.source("synthetic"), self.source("real"),
+                      workdir, checkpoint_every=self.preset.snapshot_every,
+                      snapshot_every=self.preset.snapshot_every,
+                      image_every=self.preset.snapshot_every)
+
+  def select_refiner(self, feature_model: Callable[[], keras.Model],
+                     criterion: str, batch_size: int):
+    """Stage 3: ranks snapshots by the label-free criterion.
+
+    Args:
+      feature_model: () -> the model whose features the Fréchet distance
+        compares (called only when the selection is not done yet).
+      criterion: selection.json's description of that distance.
+      batch_size: images per refiner / feature-model pass.
+
+    Returns:
+      The contents of selection.json.
+    """
+    path = self.path("selection.json")
+    if os.path.exists(path):
+      return read_json(path)
+    log("selecting the refiner snapshot (label-free)")
+    workdir = self.path("simgan")
+    snapshots = refine_lib.list_snapshots(workdir)
+    if not snapshots:
+      raise source_lib.DataError(workdir, "holds no refiner snapshots")
+    features_of = feature_model()
+    n = self.preset.selection_images
+    rng = np.random.default_rng(self.seed + 17)
+    synthetic, real = self.source("synthetic"), self.source("real")
+    syn_images = synthetic.read(np.sort(rng.choice(
+        len(synthetic), min(n, len(synthetic)), replace=False)))
+    real_images = real.read(np.sort(rng.choice(
+        len(real), min(n, len(real)), replace=False)))
+    refiner = refine_lib.load_refiner(workdir)
+
+    def refine(name):
+      if not name:
+        return syn_images
+      refiner.load_weights(os.path.join(workdir, refiner_lib.SNAPSHOT_DIR,
+                                        name))
+      return refiner.predict(syn_images, batch_size=batch_size, verbose=0)
+
+    def features(images):
+      return features_of.predict(images, batch_size=batch_size, verbose=0)
+
+    # The unrefined synthetic images are scored like a snapshot: the
+    # distance a refiner has to beat.
+    scores = selection.rank_snapshots([(0, "")] + snapshots, refine,
+                                      features, real_images)
+    synthetic_fd = scores.pop(0)["frechet_distance"]
+    best = min(scores, key=lambda s: s["frechet_distance"])
+    result = {"criterion": criterion,
+              "unrefined_frechet_distance": synthetic_fd,
+              "snapshots": scores, "chosen": best}
+    write_json(path, result)
+    log(f"chose snapshot {best['name']} (distance "
+        f"{best['frechet_distance']:.3f}; unrefined {synthetic_fd:.3f})")
+    return result
+
+  def refine_training_set(self, snapshot: str, batch_size: int):
+    """Stage 4: the synthetic training set refined once, into refined.h5."""
+    path = self.path("refined.h5")
+    if os.path.exists(path):
+      return
+    log(f"refining the synthetic training set with {snapshot}")
+    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
+    refine_lib.refine_source(refiner, self.source("synthetic"), path,
+                             batch_size=batch_size)
+
+  def evaluate(self, key: str, test: str = "test"):
+    """Metrics of estimator `key` on source `test` (evaluations/...)."""
+    out = self.path("evaluations", key if test == "test" else
+                    f"{key}@{test}")
+    metrics_path = os.path.join(out, "metrics.json")
+    if os.path.exists(metrics_path):
+      return read_json(metrics_path)
+    return self.estimator_lib.evaluate(self.estimator_path(key),
+                                       self.source(test), out)
+
+  def judge_sample(self, snapshot: str, judge: str, batch_size: int):
+    """What the label-preservation check looks at.
+
+    Returns:
+      (estimator `judge`, n, the first n synthetic images, their refined
+      versions by `snapshot`), n = min(selection_images, synthetic images).
+    """
+    estimator = keras.models.load_model(self.estimator_path(judge))
+    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
+    synthetic = self.source("synthetic")
+    n = min(self.preset.selection_images, len(synthetic))
+    images = synthetic.read(np.arange(n))
+    refined = refiner.predict(images, batch_size=batch_size, verbose=0)
+    return estimator, n, images, refined

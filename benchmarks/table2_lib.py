@@ -154,8 +154,10 @@ def real_sources(unityeyes: str, mpiigaze: str,
                  embedded=False)
 
 
-class Reproduction(stages.StagedRun):
+class Reproduction(stages.RefinerStages):
   """One run of the gaze reproduction into `results` (see module doc)."""
+
+  estimator_lib = gaze_lib
 
   def __init__(self, preset: Preset, sources: Sources, results: str,
                seed: int = 0, rows: Optional[List[str]] = None,
@@ -188,19 +190,6 @@ class Reproduction(stages.StagedRun):
     return simgan.HParams(image_shape=self.source("synthetic").image_shape,
                           seed=self.seed, **overrides)
 
-  def train_simgan(self):
-    workdir = self.path("simgan")
-    if os.path.exists(os.path.join(workdir, refine_lib.REFINER_FILE)):
-      stages.log("SimGAN: already trained")
-      return
-    stages.log("SimGAN: training the refiner (Algorithm 1)")
-    keras.utils.set_random_seed(self.seed)
-    refiner_lib.train(self.simgan_hparams(), self.source("synthetic"),
-                      self.source("real"), workdir,
-                      checkpoint_every=self.preset.snapshot_every,
-                      snapshot_every=self.preset.snapshot_every,
-                      image_every=self.preset.snapshot_every)
-
   def estimator_hparams(self, row: Row) -> gaze_lib.HParams:
     return gaze_lib.HParams(subset_fraction=row.fraction,
                             augment=row.augment, seed=self.seed,
@@ -214,73 +203,10 @@ class Reproduction(stages.StagedRun):
     return gaze_lib.train(self.estimator_hparams(row), self.source(row.data),
                           workdir)
 
-  def estimator_path(self, key: str) -> str:
-    return self.path("estimators", key, gaze_lib.ESTIMATOR)
-
-  def select_refiner(self):
-    """Stage 3: ranks snapshots by the label-free criterion."""
-    path = self.path("selection.json")
-    if os.path.exists(path):
-      return stages.read_json(path)
-    stages.log("selecting the refiner snapshot (label-free)")
-    workdir = self.path("simgan")
-    snapshots = refine_lib.list_snapshots(workdir)
-    if not snapshots:
-      raise source_lib.DataError(workdir, "holds no refiner snapshots")
+  def selection_features(self) -> keras.Model:
+    """fc1000 features of the synthetic_1x estimator: the selection's space."""
     estimator = keras.models.load_model(self.estimator_path("synthetic_1x"))
-    feature_model = keras.Model(estimator.inputs,
-                                estimator.get_layer("fc1000").output)
-    n = self.preset.selection_images
-    rng = np.random.default_rng(self.seed + 17)
-    synthetic, real = self.source("synthetic"), self.source("real")
-    syn_images = synthetic.read(np.sort(rng.choice(
-        len(synthetic), min(n, len(synthetic)), replace=False)))
-    real_images = real.read(np.sort(rng.choice(
-        len(real), min(n, len(real)), replace=False)))
-    refiner = refine_lib.load_refiner(workdir)
-
-    def refine(name):
-      if not name:
-        return syn_images
-      refiner.load_weights(os.path.join(workdir, refiner_lib.SNAPSHOT_DIR,
-                                        name))
-      return refiner.predict(syn_images, batch_size=256, verbose=0)
-
-    def features(images):
-      return feature_model.predict(images, batch_size=256, verbose=0)
-
-    # The unrefined synthetic images are scored like a snapshot: the
-    # distance a refiner has to beat.
-    snapshots = [(0, "")] + snapshots
-    scores = selection.rank_snapshots(snapshots, refine, features,
-                                      real_images)
-    synthetic_fd = scores.pop(0)["frechet_distance"]
-    best = min(scores, key=lambda s: s["frechet_distance"])
-    result = {"criterion": "Fréchet distance between refined and real "
-                           "features (fc1000 of the synthetic_1x estimator)",
-              "unrefined_frechet_distance": synthetic_fd,
-              "snapshots": scores, "chosen": best}
-    stages.write_json(path, result)
-    stages.log(f"chose snapshot {best['name']} (distance "
-         f"{best['frechet_distance']:.3f}; unrefined {synthetic_fd:.3f})")
-    return result
-
-  def refine_training_set(self, snapshot: str):
-    path = self.path("refined.h5")
-    if os.path.exists(path):
-      return
-    stages.log(f"refining the synthetic training set with {snapshot}")
-    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
-    refine_lib.refine_source(refiner, self.source("synthetic"), path)
-
-  def evaluate(self, key: str, test: str = "test"):
-    out = self.path("evaluations", key if test == "test" else
-                    f"{key}@{test}")
-    metrics_path = os.path.join(out, "metrics.json")
-    if os.path.exists(metrics_path):
-      return stages.read_json(metrics_path)
-    return gaze_lib.evaluate(self.estimator_path(key), self.source(test),
-                             out)
+    return keras.Model(estimator.inputs, estimator.get_layer("fc1000").output)
 
   def evaluate_knn(self):
     out = self.path("evaluations", "knn_synthetic")
@@ -304,14 +230,10 @@ class Reproduction(stages.StagedRun):
     path = self.path("label_preservation.json")
     if os.path.exists(path):
       return stages.read_json(path)
-    estimator = keras.models.load_model(self.estimator_path(judge))
-    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
-    synthetic = self.source("synthetic")
-    n = min(self.preset.selection_images, len(synthetic))
-    images = synthetic.read(np.arange(n))
-    refined = refiner.predict(images, batch_size=256, verbose=0)
+    estimator, n, images, refined = self.judge_sample(snapshot, judge, 256)
     before = estimator.predict(images, batch_size=256, verbose=0)
     after = estimator.predict(refined, batch_size=256, verbose=0)
+    synthetic = self.source("synthetic")
     labels = synthetic.labels(source_lib.GAZE_COLUMNS)[:n]
     shift = metrics.angular_error(before, after)
     result = {
@@ -391,7 +313,7 @@ class Reproduction(stages.StagedRun):
     refined = any(r.data == "refined" for r in self.rows)
     if refined:
       with self.timed("simgan"):
-        self.train_simgan()
+        self.train_simgan(self.simgan_hparams())
     # synthetic_1x is also the feature extractor of the refiner selection.
     for key in ("synthetic_1x", "synthetic_4x", "synthetic_4x_aug",
                 "real_labelled"):
@@ -401,9 +323,12 @@ class Reproduction(stages.StagedRun):
     results = {"preset": self.preset.name, "seed": self.seed}
     if refined:
       with self.timed("selection"):
-        chosen = self.select_refiner()["chosen"]["name"]
+        chosen = self.select_refiner(
+            self.selection_features, "Fréchet distance between refined and "
+            "real features (fc1000 of the synthetic_1x estimator)",
+            batch_size=256)["chosen"]["name"]
       with self.timed("refine"):
-        self.refine_training_set(chosen)
+        self.refine_training_set(chosen, batch_size=256)
       for row in self.rows:
         if row.data == "refined":
           with self.timed(f"estimator {row.key}"):

@@ -32,10 +32,7 @@ from data import source as source_lib
 from data import specs
 from handpose import metrics
 from handpose import train_lib as hand_lib
-from refiner import refine_lib
-from refiner import selection
 from refiner import simgan
-from refiner import train_lib as refiner_lib
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,8 +161,10 @@ def frontal_indices(source: source_lib.ImageSource) -> np.ndarray:
   return np.flatnonzero(source.frame["kinect"].to_numpy() == 1)
 
 
-class Reproduction(stages.StagedRun):
+class Reproduction(stages.RefinerStages):
   """One run of the hand reproduction into `results` (see module doc)."""
+
+  estimator_lib = hand_lib
 
   def __init__(self, preset: Preset, sources: Sources, results: str,
                seed: int = 0, rows: Optional[List[str]] = None):
@@ -203,25 +202,12 @@ class Reproduction(stages.StagedRun):
 
   # -- stages --------------------------------------------------------------
 
-  def train_simgan(self):
-    workdir = self.path("simgan")
-    if os.path.exists(self.path("simgan", refine_lib.REFINER_FILE)):
-      stages.log("SimGAN: already trained")
-      return
-    stages.log("SimGAN: training the hand refiner (Algorithm 1)")
-    keras.utils.set_random_seed(self.seed)
-    hparams = simgan.HParams(image_shape=self.image_shape, seed=self.seed,
-                             **self.preset.simgan)
-    refiner_lib.train(hparams, self.source("synthetic"), self.source("real"),
-                      workdir, checkpoint_every=self.preset.snapshot_every,
-                      snapshot_every=self.preset.snapshot_every,
-                      image_every=self.preset.snapshot_every)
+  def simgan_hparams(self) -> simgan.HParams:
+    return simgan.HParams(image_shape=self.image_shape, seed=self.seed,
+                          **self.preset.simgan)
 
   def estimator_hparams(self) -> hand_lib.HParams:
     return hand_lib.HParams(seed=self.seed, **self.preset.estimator)
-
-  def estimator_path(self, key: str) -> str:
-    return self.path("estimators", key, hand_lib.ESTIMATOR)
 
   def train_estimator(self, row: Row):
     workdir = self.path("estimators", row.key)
@@ -240,68 +226,6 @@ class Reproduction(stages.StagedRun):
         estimator.get_layer(last).output)
     return keras.Model(estimator.inputs, pooled)
 
-  def select_refiner(self):
-    """Stage 3: ranks snapshots by the label-free criterion."""
-    path = self.path("selection.json")
-    if os.path.exists(path):
-      return stages.read_json(path)
-    stages.log("selecting the refiner snapshot (label-free)")
-    workdir = self.path("simgan")
-    snapshots = refine_lib.list_snapshots(workdir)
-    if not snapshots:
-      raise source_lib.DataError(workdir, "holds no refiner snapshots")
-    feature_model = self.feature_model("synthetic")
-    n = self.preset.selection_images
-    rng = np.random.default_rng(self.seed + 17)
-    synthetic, real = self.source("synthetic"), self.source("real")
-    syn_images = synthetic.read(np.sort(rng.choice(
-        len(synthetic), min(n, len(synthetic)), replace=False)))
-    real_images = real.read(np.sort(rng.choice(
-        len(real), min(n, len(real)), replace=False)))
-    refiner = refine_lib.load_refiner(workdir)
-
-    def refine(name):
-      if not name:
-        return syn_images
-      refiner.load_weights(os.path.join(
-          workdir, refiner_lib.SNAPSHOT_DIR, name))
-      return refiner.predict(syn_images, batch_size=64, verbose=0)
-
-    def features(images):
-      return feature_model.predict(images, batch_size=64, verbose=0)
-
-    scores = selection.rank_snapshots([(0, "")] + snapshots, refine,
-                                      features, real_images)
-    synthetic_fd = scores.pop(0)["frechet_distance"]
-    best = min(scores, key=lambda s: s["frechet_distance"])
-    result = {"criterion": "Fréchet distance between refined and real "
-                           "features (pooled last-stack features of the "
-                           "'synthetic' hourglass)",
-              "unrefined_frechet_distance": synthetic_fd,
-              "snapshots": scores, "chosen": best}
-    stages.write_json(path, result)
-    stages.log(f"chose snapshot {best['name']} (distance "
-               f"{best['frechet_distance']:.3f}; unrefined "
-               f"{synthetic_fd:.3f})")
-    return result
-
-  def refine_training_set(self, snapshot: str):
-    path = self.path("refined.h5")
-    if os.path.exists(path):
-      return
-    stages.log(f"refining the synthetic training set with {snapshot}")
-    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
-    refine_lib.refine_source(refiner, self.source("synthetic"), path,
-                             batch_size=64)
-
-  def evaluate(self, key: str, test: str = "test"):
-    out = self.path("evaluations", key if test == "test" else
-                    f"{key}@{test}")
-    metrics_path = os.path.join(out, "metrics.json")
-    if os.path.exists(metrics_path):
-      return stages.read_json(metrics_path)
-    return hand_lib.evaluate(self.estimator_path(key), self.source(test), out)
-
   def label_shift(self, snapshot: str, judge: str):
     """How far refinement moves the joints an estimator sees (heatmap px).
 
@@ -312,12 +236,8 @@ class Reproduction(stages.StagedRun):
     path = self.path("label_preservation.json")
     if os.path.exists(path):
       return stages.read_json(path)
-    estimator = keras.models.load_model(self.estimator_path(judge))
-    refiner = refine_lib.load_refiner(self.path("simgan"), snapshot)
+    estimator, n, images, refined = self.judge_sample(snapshot, judge, 64)
     synthetic = self.source("synthetic")
-    n = min(self.preset.selection_images, len(synthetic))
-    images = synthetic.read(np.arange(n))
-    refined = refiner.predict(images, batch_size=64, verbose=0)
     forward = hand_lib._forward(estimator)  # pylint: disable=protected-access
     before = hand_lib.predict_joints(forward, [images], self.image_shape)
     after = hand_lib.predict_joints(forward, [refined], self.image_shape)
@@ -345,7 +265,7 @@ class Reproduction(stages.StagedRun):
     refined = any(r.data == "refined" for r in self.rows)
     if refined:
       with self.timed("simgan"):
-        self.train_simgan()
+        self.train_simgan(self.simgan_hparams(), "hand refiner")
     # 'synthetic' is also the feature extractor of the refiner selection.
     for key in ("synthetic", "synthetic_3x", "real"):
       if key in keys or (key == "synthetic" and refined):
@@ -355,9 +275,12 @@ class Reproduction(stages.StagedRun):
                "image_size": self.preset.image_size}
     if refined:
       with self.timed("selection"):
-        chosen = self.select_refiner()["chosen"]["name"]
+        chosen = self.select_refiner(
+            lambda: self.feature_model("synthetic"), "Fréchet distance "
+            "between refined and real features (pooled last-stack features "
+            "of the 'synthetic' hourglass)", batch_size=64)["chosen"]["name"]
       with self.timed("refine"):
-        self.refine_training_set(chosen)
+        self.refine_training_set(chosen, batch_size=64)
       for row in self.rows:
         if row.data == "refined":
           with self.timed(f"estimator {row.key}"):

@@ -95,6 +95,7 @@ import numpy as np
 
 from data import nyu_hand
 from data import source as source_lib
+from data import specs
 
 SIM = "embedded-hands-sim"
 REAL = "embedded-hands-real"
@@ -963,23 +964,6 @@ class EmbeddedHandSource(source_lib.ImageSource):
     return images[..., None]
 
 
-def _parse_int(kind: str, options: Dict[str, str], name: str, default: int,
-               minimum: int) -> int:
-  """Integer option `name` (default when absent), at least `minimum`."""
-  text = options.get(name)
-  if text is None or text == "":
-    return default
-  try:
-    value = int(text)
-  except ValueError:
-    raise source_lib.DataError(
-        kind, f"option {name}={text!r} is not an integer") from None
-  if value < minimum:
-    raise source_lib.DataError(kind,
-                               f"option {name}={value} is below {minimum}")
-  return value
-
-
 def from_spec(kind: str, options: Dict[str, str],
               image_size: Optional[Tuple[int, int]]) -> EmbeddedHandSource:
   """Opens `embedded-hands-sim` or `embedded-hands-real` with SPEC options.
@@ -992,19 +976,8 @@ def from_spec(kind: str, options: Dict[str, str],
   if kind not in SPLITS:
     raise source_lib.DataError(kind, f"not an embedded hand domain "
                                f"(expected {SIM} or {REAL})")
-  unknown = sorted(set(options) - set(_OPTIONS))
-  if unknown:
-    raise source_lib.DataError(
-        kind, f"unknown option(s) {unknown}; expected {list(_OPTIONS)}")
-  split = options.get("split") or "train"
-  if split not in SPLITS[kind]:
-    raise source_lib.DataError(
-        kind, f"split={split!r} is not one of {list(SPLITS[kind])}")
-  n = _parse_int(kind, options, "n", DEFAULT_N[kind, split], 1)
-  seed = _parse_int(kind, options, "seed", 0, 0)
+  split, n, seed = specs.embedded_options(kind, options, _OPTIONS,
+                                           SPLITS[kind], DEFAULT_N)
   views = parse_views(kind, options.get("views"))
-  image_shape = tuple(int(s) for s in image_size or DEFAULT_IMAGE_SIZE)
-  if len(image_shape) != 2 or min(image_shape) < 1:
-    raise source_lib.DataError(kind, f"image size {image_size} is not a "
-                               f"positive (height, width)")
+  image_shape = specs.embedded_image_shape(kind, image_size, DEFAULT_IMAGE_SIZE)
   return EmbeddedHandSource(kind, split, n, seed, views, image_shape)

@@ -10,8 +10,6 @@ by validation error), train_log.csv, DONE and flags.txt.
 """
 
 import json
-import os
-import sys
 
 from absl import app
 from absl import flags
@@ -71,10 +69,7 @@ _THREADS = flags.DEFINE_string(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  try:
-    runtime.apply_thread_setting(_THREADS.value)  # Before any TF op runs.
-  except ValueError as e:
-    sys.stderr.write(f"error: {e}\n")
+  if not runtime.apply_thread_flag(_THREADS.value):  # Before any TF op runs.
     return 1
   try:
     hparams = train_lib.HParams(
@@ -90,11 +85,7 @@ def main(argv):
     source = specs.open_source(_TRAIN.value, image_size)
   except ValueError as e:  # DataError included: bad flags, SPEC or data.
     raise app.UsageError(str(e))
-  os.makedirs(_WORKDIR.value, exist_ok=True)
-  flags_path = os.path.join(_WORKDIR.value, "flags.txt")
-  with open(flags_path + ".tmp", "w") as f:
-    f.write(flags.FLAGS.flags_into_string())
-  os.replace(flags_path + ".tmp", flags_path)
+  runtime.write_flags_file(_WORKDIR.value, flags.FLAGS.flags_into_string())
   try:
     stats = train_lib.train(hparams, source, _WORKDIR.value)
   except source_lib.DataError as e:

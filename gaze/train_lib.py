@@ -8,7 +8,8 @@ training images, never the test set) is held out, its mean angular error is
 measured every `eval_every` steps, the best weights are kept, and training
 stops after `patience` evaluations without improvement or at `max_steps`.
 
-A work directory holds everything a run leaves behind:
+A work directory holds everything a run leaves behind (data/rundir.py, which
+also runs the early-stopping loop shared with the hand-pose trainer):
 
     estimator.keras   the best model so far (by validation error)
     train_log.csv     step, train loss, train and validation error, time
@@ -20,13 +21,10 @@ batches are drawn by stream position (data.pipeline.stream) and augmented
 with seed (seed, step), so it continues with the batches it would have seen.
 """
 
-import csv
 import dataclasses
-import io
 import json
 import os
-import time
-from typing import Dict, Tuple, Union
+from typing import Dict, Union
 
 import keras
 import numpy as np
@@ -34,13 +32,14 @@ import tensorflow as tf
 
 from data import augment as augment_lib
 from data import pipeline
+from data import rundir
 from data import source as source_lib
 from gaze import metrics
 from gaze import networks
 
-ESTIMATOR = "estimator.keras"
-TRAIN_LOG = "train_log.csv"
-DONE = "DONE"
+ESTIMATOR = rundir.ESTIMATOR
+TRAIN_LOG = rundir.TRAIN_LOG
+DONE = rundir.DONE
 LOG_COLUMNS = ("step", "train_loss", "train_error_deg", "val_error_deg",
                "seconds")
 
@@ -104,24 +103,8 @@ class HParams:
         raise ValueError(f"{name} must be positive")
 
 
-def split_source(source: source_lib.ImageSource, hparams: HParams
-                ) -> Tuple[source_lib.ImageSource, source_lib.ImageSource]:
-  """(train, validation) subsets of one labelled source, fixed by the seed."""
-  n = len(source)
-  order = np.random.default_rng(hparams.seed).permutation(n)
-  n_val = min(max(1, int(round(hparams.validation_fraction * n))),
-              hparams.max_validation)
-  rest = order[n_val:]
-  n_train = int(round(hparams.subset_fraction * len(rest)))
-  if n_train < 1:
-    raise source_lib.DataError(
-        source.description, f"{n} images leave none for training after a "
-        f"{hparams.validation_fraction} validation split and a "
-        f"{hparams.subset_fraction} subset")
-  return (source.subset(np.sort(rest[:n_train]),
-                        f"{source.description}[train]"),
-          source.subset(np.sort(order[:n_val]),
-                        f"{source.description}[validation]"))
+# The validation split both estimator trainers hold out (data/rundir.py).
+split_source = rundir.split_source
 
 
 def l2_loss(predicted, true):
@@ -173,35 +156,9 @@ def _predict(forward, images: np.ndarray, batch_size: int) -> np.ndarray:
   return np.concatenate(outputs) if outputs else np.zeros((0, 3), np.float32)
 
 
-def _write_atomic(path: str, data: Union[str, bytes]):
-  """Writes a file via a temporary sibling and os.replace."""
-  tmp = f"{path}.tmp{os.getpid()}"
-  with open(tmp, "wb" if isinstance(data, bytes) else "w") as f:
-    f.write(data)
-  os.replace(tmp, path)
-
-
-def _save_model_atomic(model: keras.Model, path: str):
-  tmp = f"{path}.tmp{os.getpid()}.keras"  # Keras insists on the suffix.
-  model.save(tmp)
-  os.replace(tmp, path)
-
-
-def _csv_text(header, rows) -> str:
-  out = io.StringIO()
-  writer = csv.writer(out, lineterminator="\n")
-  writer.writerow(header)
-  writer.writerows(rows)
-  return out.getvalue()
-
-
-def _read_log(path: str, up_to_step: int):
-  """Rows of an existing train log up to a step (later rows were lost)."""
-  if not os.path.exists(path):
-    return []
-  with open(path) as f:
-    rows = list(csv.reader(f))[1:]
-  return [row for row in rows if int(row[0]) <= up_to_step]
+# Bound here so tests can patch this module's file writer alone (train
+# passes it on to the shared loop).
+_write_atomic = rundir.write_atomic
 
 
 def train(hparams: HParams, train_source: source_lib.ImageSource,
@@ -220,10 +177,9 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
     train_seconds, images_per_second.
   """
   os.makedirs(workdir, exist_ok=True)
-  done_path = os.path.join(workdir, DONE)
-  if os.path.exists(done_path):
-    with open(done_path) as f:
-      return json.load(f)
+  done = rundir.read_done(workdir)
+  if done is not None:
+    return done
 
   train_source.labels(source_lib.GAZE_COLUMNS)  # Fail now if unlabelled.
   train_src, val_src = split_source(train_source, hparams)
@@ -235,97 +191,41 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
                                   dtype=hparams.precision)
   optimizer = make_optimizer(hparams)
   optimizer.build(model.trainable_variables)  # So a restore fills its slots.
-  step = tf.Variable(0, dtype=tf.int64, trainable=False)
-  best_error = tf.Variable(np.inf, dtype=tf.float64, trainable=False)
-  best_step = tf.Variable(0, dtype=tf.int64, trainable=False)
-  evals_since_best = tf.Variable(0, dtype=tf.int64, trainable=False)
-  train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-  checkpoint = tf.train.Checkpoint(
-      model=model, optimizer=optimizer, step=step, best_error=best_error,
-      best_step=best_step, evals_since_best=evals_since_best,
-      train_seconds=train_seconds)
-  manager = tf.train.CheckpointManager(
-      checkpoint, os.path.join(workdir, "ckpt"), max_to_keep=1)
-  if manager.latest_checkpoint:
-    checkpoint.restore(manager.latest_checkpoint).assert_consumed()
-  log_path = os.path.join(workdir, TRAIN_LOG)
-  log_rows = _read_log(log_path, int(step.numpy()))
-
   forward = _forward(model)
   loss_mean = keras.metrics.Mean()
   error_mean = metrics.MeanAngularError()
-
   train_step = make_train_step(model, optimizer, loss_mean, error_mean)
 
-  start = int(step.numpy())
-  dataset = pipeline.stream(train_src, hparams.batch_size, seed=hparams.seed,
-                            start_batch=start,
-                            num_batches=max(hparams.max_steps - start, 0),
-                            label_columns=source_lib.GAZE_COLUMNS)
-  if hparams.augment:
+  def make_batches(start):
+    dataset = pipeline.stream(train_src, hparams.batch_size,
+                              seed=hparams.seed, start_batch=start,
+                              num_batches=max(hparams.max_steps - start, 0),
+                              label_columns=source_lib.GAZE_COLUMNS)
+    if not hparams.augment:
+      return dataset
     # Seed each batch by its stream position: resumable and reproducible.
     positions = tf.data.Dataset.range(start, hparams.max_steps)
-    dataset = tf.data.Dataset.zip(positions, dataset).map(
+    return tf.data.Dataset.zip(positions, dataset).map(
         lambda t, batch: (augment_lib.augment(
             batch[0], tf.stack([tf.cast(hparams.seed, tf.int64), t])),
                           batch[1]),
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     ).prefetch(tf.data.AUTOTUNE)
 
-  def evaluate_and_save():
-    """Validation error, best-model bookkeeping, log row and checkpoint."""
+  def validate():
+    """Mean angular error on the validation split, and the log columns."""
     error = float(np.mean(metrics.angular_error(
         _predict(forward, val_images, hparams.batch_size), val_labels)))
-    if error < best_error.numpy():
-      best_error.assign(error)
-      best_step.assign(step)
-      evals_since_best.assign(0)
-      _save_model_atomic(model, os.path.join(workdir, ESTIMATOR))
-    else:
-      evals_since_best.assign_add(1)
-    log_rows.append([int(step.numpy()), f"{float(loss_mean.result()):.6g}",
-                     f"{float(error_mean.result()):.6g}", f"{error:.6g}",
-                     f"{train_seconds.numpy():.1f}"])
+    columns = [f"{float(loss_mean.result()):.6g}",
+               f"{float(error_mean.result()):.6g}", f"{error:.6g}"]
     loss_mean.reset_state()
     error_mean.reset_state()
-    _write_atomic(log_path, _csv_text(LOG_COLUMNS, log_rows))
-    manager.save(checkpoint_number=int(step.numpy()))
+    return error, columns
 
-  stopped_early = evals_since_best.numpy() >= hparams.patience
-  resumed_steps = start
-  tic = time.perf_counter()
-  if not stopped_early:
-    for images, labels in dataset:
-      train_step(images, labels)
-      step.assign_add(1)
-      if int(step.numpy()) % hparams.eval_every == 0:
-        train_seconds.assign_add(time.perf_counter() - tic)
-        evaluate_and_save()
-        tic = time.perf_counter()
-        if evals_since_best.numpy() >= hparams.patience:
-          stopped_early = True
-          break
-  if not log_rows or int(log_rows[-1][0]) != int(step.numpy()):
-    train_seconds.assign_add(time.perf_counter() - tic)
-    evaluate_and_save()  # The steps since the last evaluation count too.
-
-  steps = int(step.numpy())
-  seconds = float(train_seconds.numpy())
-  stats = {
-      "steps": steps,
-      "best_step": int(best_step.numpy()),
-      "best_val_error_deg": float(best_error.numpy()),
-      "stopped_early": bool(stopped_early),
-      "n_train": len(train_src),
-      "n_validation": len(val_src),
-      "train_seconds": seconds,
-      "images_per_second": (steps * hparams.batch_size / seconds
-                            if seconds > 0 else None),
-      "resumed_from_step": resumed_steps,
-      "hparams": dataclasses.asdict(hparams),
-  }
-  _write_atomic(done_path, json.dumps(stats, indent=2) + "\n")
-  return stats
+  return rundir.train_with_early_stopping(
+      workdir, hparams, model, optimizer, train_step, make_batches, validate,
+      LOG_COLUMNS, "best_val_error_deg", (len(train_src), len(val_src)),
+      write=_write_atomic)
 
 
 def evaluate(model_or_path: Union[keras.Model, str],
@@ -379,11 +279,11 @@ def write_evaluation(predicted: np.ndarray, labels: np.ndarray, filenames,
   rows = [[name, f"{e:.6f}", *(f"{v:.6f}" for v in p),
            *(f"{v:.6f}" for v in t)]
           for name, e, p, t in zip(filenames, errors, predicted, labels)]
-  _write_atomic(os.path.join(output_dir, "errors.csv"), _csv_text(
+  _write_atomic(os.path.join(output_dir, "errors.csv"), rundir.csv_text(
       ("filename", "error_deg", "pred_x", "pred_y", "pred_z",
        *source_lib.GAZE_COLUMNS), rows))
   grid, curve = metrics.cumulative_curve(errors)
-  _write_atomic(os.path.join(output_dir, "curve.csv"), _csv_text(
+  _write_atomic(os.path.join(output_dir, "curve.csv"), rundir.csv_text(
       ("distance_deg", "pct_within"),
       [[f"{d:g}", f"{p:.4f}"] for d, p in zip(grid, curve)]))
   return result

@@ -12,7 +12,6 @@ image and joint) and curve.csv (Fig. 12's cumulative curve) to OUTPUT
 
 import json
 import os
-import sys
 
 from absl import app
 from absl import flags
@@ -41,10 +40,7 @@ _THREADS = flags.DEFINE_string(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  try:
-    runtime.apply_thread_setting(_THREADS.value)  # Before any TF op runs.
-  except ValueError as e:
-    sys.stderr.write(f"error: {e}\n")
+  if not runtime.apply_thread_flag(_THREADS.value):  # Before any TF op runs.
     return 1
   model_path = os.path.join(_WORKDIR.value, train_lib.ESTIMATOR)
   if not os.path.exists(model_path):

@@ -18,7 +18,8 @@ no validation set, loss, optimizer or batch size. Here:
   weights are kept, and training stops after `patience` evaluations without
   improvement or at `max_steps`.
 
-A work directory holds what a run leaves behind, as in gaze/train_lib.py:
+A work directory holds what a run leaves behind, as in gaze/train_lib.py
+(both use data/rundir.py and its early-stopping loop):
 
     estimator.keras   the best model so far (by validation error)
     train_log.csv     step, train loss, validation error and % within 5 px
@@ -33,7 +34,6 @@ with seed (seed, step), so it continues with the batches it would have seen.
 import dataclasses
 import json
 import os
-import time
 from typing import Dict, Sequence, Tuple, Union
 
 import keras
@@ -42,31 +42,27 @@ import tensorflow as tf
 
 from data import nyu_hand
 from data import pipeline
+from data import rundir
 from data import source as source_lib
-from gaze import train_lib as gaze_lib
 from handpose import augment as augment_lib
 from handpose import heatmaps as heatmaps_lib
 from handpose import metrics
 from handpose import networks
 
-ESTIMATOR = "estimator.keras"
-TRAIN_LOG = "train_log.csv"
-DONE = "DONE"
+ESTIMATOR = rundir.ESTIMATOR
+TRAIN_LOG = rundir.TRAIN_LOG
+DONE = rundir.DONE
 LOG_COLUMNS = ("step", "train_loss", "val_error_px", "val_pct_within_5",
                "seconds")
 # Labels: the 14 joints as (u, v) image pixel columns j00_u, j00_v, ...
 JOINT_COLUMNS = nyu_hand.JOINT_UV_COLUMNS
 NUM_JOINTS = len(JOINT_COLUMNS) // 2
 
-# Shared with the gaze trainer (same run-directory conventions). Bound here
-# so tests can patch this module's writer alone.
-# pylint: disable=protected-access
-split_source = gaze_lib.split_source
-_write_atomic = gaze_lib._write_atomic
-_save_model_atomic = gaze_lib._save_model_atomic
-_csv_text = gaze_lib._csv_text
-_read_log = gaze_lib._read_log
-# pylint: enable=protected-access
+# The validation split both estimator trainers hold out.
+split_source = rundir.split_source
+# Bound here so tests can patch this module's file writer alone (train
+# passes it on to the shared loop).
+_write_atomic = rundir.write_atomic
 
 
 @dataclasses.dataclass(frozen=True)
@@ -284,10 +280,9 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
     images_per_second, resumed_from_step, hparams.
   """
   os.makedirs(workdir, exist_ok=True)
-  done_path = os.path.join(workdir, DONE)
-  if os.path.exists(done_path):
-    with open(done_path) as f:
-      return json.load(f)
+  done = rundir.read_done(workdir)
+  if done is not None:
+    return done
 
   train_source.labels(JOINT_COLUMNS)  # Fail now if unlabelled.
   train_src, val_src = split_source(train_source, hparams)
@@ -299,84 +294,28 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
   model = build_estimator(hparams, image_shape)
   optimizer = make_optimizer(hparams)
   optimizer.build(model.trainable_variables)  # So a restore fills its slots.
-  step = tf.Variable(0, dtype=tf.int64, trainable=False)
-  best_error = tf.Variable(np.inf, dtype=tf.float64, trainable=False)
-  best_step = tf.Variable(0, dtype=tf.int64, trainable=False)
-  evals_since_best = tf.Variable(0, dtype=tf.int64, trainable=False)
-  train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-  checkpoint = tf.train.Checkpoint(
-      model=model, optimizer=optimizer, step=step, best_error=best_error,
-      best_step=best_step, evals_since_best=evals_since_best,
-      train_seconds=train_seconds)
-  manager = tf.train.CheckpointManager(
-      checkpoint, os.path.join(workdir, "ckpt"), max_to_keep=1)
-  if manager.latest_checkpoint:
-    checkpoint.restore(manager.latest_checkpoint).assert_consumed()
-  log_path = os.path.join(workdir, TRAIN_LOG)
-  log_rows = _read_log(log_path, int(step.numpy()))
-
   forward = _forward(model)
   loss_mean = keras.metrics.Mean()
   train_step = make_train_step(model, optimizer, loss_mean)
-  start = int(step.numpy())
-  dataset = training_batches(train_src, hparams, start)
 
-  def evaluate_and_save():
-    """Validation error, best-model bookkeeping, log row and checkpoint."""
+  def validate():
+    """Mean joint error on the validation split, and the log columns."""
     predicted = predict_joints(
         forward, _in_batches(val_images, hparams.batch_size), image_shape)
     errors = metrics.joint_errors(predicted, val_joints, image_shape)
     error = float(np.nanmean(errors))
     within = float(metrics.percent_within(errors,
                                           [metrics.TABLE4_THRESHOLD])[0])
-    if error < best_error.numpy():
-      best_error.assign(error)
-      best_step.assign(step)
-      evals_since_best.assign(0)
-      _save_model_atomic(model, os.path.join(workdir, ESTIMATOR))
-    else:
-      evals_since_best.assign_add(1)
-    log_rows.append([int(step.numpy()), f"{float(loss_mean.result()):.6g}",
-                     f"{error:.6g}", f"{within:.4g}",
-                     f"{train_seconds.numpy():.1f}"])
+    columns = [f"{float(loss_mean.result()):.6g}", f"{error:.6g}",
+               f"{within:.4g}"]
     loss_mean.reset_state()
-    _write_atomic(log_path, _csv_text(LOG_COLUMNS, log_rows))
-    manager.save(checkpoint_number=int(step.numpy()))
+    return error, columns
 
-  stopped_early = evals_since_best.numpy() >= hparams.patience
-  tic = time.perf_counter()
-  if not stopped_early:
-    for images, targets, mask in dataset:
-      train_step(images, targets, mask)
-      step.assign_add(1)
-      if int(step.numpy()) % hparams.eval_every == 0:
-        train_seconds.assign_add(time.perf_counter() - tic)
-        evaluate_and_save()
-        tic = time.perf_counter()
-        if evals_since_best.numpy() >= hparams.patience:
-          stopped_early = True
-          break
-  if not log_rows or int(log_rows[-1][0]) != int(step.numpy()):
-    train_seconds.assign_add(time.perf_counter() - tic)
-    evaluate_and_save()  # The steps since the last evaluation count too.
-
-  steps = int(step.numpy())
-  seconds = float(train_seconds.numpy())
-  stats = {
-      "steps": steps,
-      "best_step": int(best_step.numpy()),
-      "best_val_error_px": float(best_error.numpy()),
-      "stopped_early": bool(stopped_early),
-      "n_train": len(train_src),
-      "n_validation": len(val_src),
-      "train_seconds": seconds,
-      "images_per_second": (steps * hparams.batch_size / seconds
-                            if seconds > 0 else None),
-      "resumed_from_step": start,
-      "hparams": dataclasses.asdict(hparams),
-  }
-  _write_atomic(done_path, json.dumps(stats, indent=2) + "\n")
-  return stats
+  return rundir.train_with_early_stopping(
+      workdir, hparams, model, optimizer, train_step,
+      lambda start: training_batches(train_src, hparams, start), validate,
+      LOG_COLUMNS, "best_val_error_px", (len(train_src), len(val_src)),
+      write=_write_atomic)
 
 
 def evaluate(model_or_path: Union[keras.Model, str],
@@ -478,12 +417,12 @@ def write_evaluation(pred_uv: np.ndarray, true_uv: np.ndarray, filenames,
            *(f"{v:.4f}" for v in pred.ravel())]
           for name, m, w, err, pred in zip(filenames, mean, worst, errors,
                                            pred_uv)]
-  _write_atomic(os.path.join(output_dir, "errors.csv"), _csv_text(header,
-                                                                  rows))
+  _write_atomic(os.path.join(output_dir, "errors.csv"),
+                rundir.csv_text(header, rows))
   grid, per_joint = metrics.cumulative_curve(errors)
   _, per_image = metrics.cumulative_curve(errors, per_image=True)
   _, snapped = metrics.cumulative_curve(grid_errors)
-  _write_atomic(os.path.join(output_dir, "curve.csv"), _csv_text(
+  _write_atomic(os.path.join(output_dir, "curve.csv"), rundir.csv_text(
       ("distance_px", "pct_within", "pct_images_within",
        "pct_within_on_grid"),
       [[f"{d:g}", f"{a:.4f}", f"{b:.4f}", f"{c:.4f}"]

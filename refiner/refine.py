@@ -9,7 +9,6 @@ which is the point of the method. An OUT ending in '.h5' writes an HDF5
 cache instead (exact float values; readable as h5:OUT).
 """
 
-import sys
 
 from absl import app
 from absl import flags
@@ -33,6 +32,7 @@ def main(argv):
   from data import source as source_lib  # pylint: disable=g-import-not-at-top
   from data import specs  # pylint: disable=g-import-not-at-top
   from refiner import refine_lib  # pylint: disable=g-import-not-at-top
+  from refiner import runtime  # pylint: disable=g-import-not-at-top
   try:
     source = specs.open_source(FLAGS.input,
                                specs.parse_image_size(FLAGS.image_size))
@@ -40,8 +40,7 @@ def main(argv):
     n = refine_lib.refine_source(refiner, source, FLAGS.output,
                                  FLAGS.batch_size)
   except ValueError as e:  # DataError included: bad input is one line.
-    sys.stderr.write(f"error: {e}\n")
-    return 1
+    return runtime.report_error(e)
   print(f"refined {n} images from {FLAGS.input} into {FLAGS.output}")
   return 0
 

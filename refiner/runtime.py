@@ -15,10 +15,13 @@ the device this process runs on.
 
 import dataclasses
 import os
+import sys
 from typing import Dict, Optional
 
 import keras
 import tensorflow as tf
+
+from data import rundir
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -188,3 +191,47 @@ def apply_thread_setting(text: str) -> Settings:
                        "INTRA,INTER") from None
     configure_threads(intra, inter)
   return best
+
+
+# -- what every binary's main shares -------------------------------------
+# The binaries (refiner, gaze and handpose train/evaluate, the
+# reproductions) all import this module first thing in main, for --threads;
+# the rest of their common start-up and error reporting lives with it.
+
+
+def report_error(error: Exception) -> int:
+  """Writes a bad input as one `error: ...` line on stderr; returns 1.
+
+  For ValueError (DataError included) raised by bad flags, SPECs or data:
+  a user's mistake, which a traceback would only obscure. main returns the
+  result as its exit code.
+  """
+  sys.stderr.write(f"error: {error}\n")
+  return 1
+
+
+def apply_thread_flag(text: str) -> bool:
+  """A binary's first step: applies its --threads value before TF starts.
+
+  Returns:
+    True when applied; False after reporting a bad value (report_error):
+    main then returns 1.
+  """
+  try:
+    apply_thread_setting(text)
+  except ValueError as e:
+    report_error(e)
+    return False
+  return True
+
+
+def write_flags_file(directory: str, flags_text: str) -> None:
+  """Records a run's resolved flags in DIRECTORY/flags.txt (atomically).
+
+  Args:
+    directory: the run's output folder (created if missing).
+    flags_text: absl's `FLAGS.flags_into_string()`; passed in so that this
+      module reads no flags itself.
+  """
+  os.makedirs(directory, exist_ok=True)
+  rundir.write_atomic(os.path.join(directory, "flags.txt"), flags_text)

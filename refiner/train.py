@@ -10,8 +10,6 @@ Re-running the same command resumes from the workdir's last checkpoint.
 DIR/flags.txt.
 """
 
-import os
-import sys
 
 from absl import app
 from absl import flags
@@ -161,10 +159,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   from refiner import runtime  # pylint: disable=g-import-not-at-top
-  try:
-    runtime.apply_thread_setting(FLAGS.threads)  # Before any TF op runs.
-  except ValueError as e:
-    sys.stderr.write(f"error: {e}\n")
+  if not runtime.apply_thread_flag(FLAGS.threads):  # Before any TF op runs.
     return 1
   # Imports after flag parsing keep --help fast.
   import keras  # pylint: disable=g-import-not-at-top
@@ -181,11 +176,8 @@ def main(argv):
     hparams = hparams_from_flags(synthetic.image_shape)
     train_lib.check_workdir(FLAGS.workdir, hparams)
   except ValueError as e:  # DataError included: bad input is one line.
-    sys.stderr.write(f"error: {e}\n")
-    return 1
-  os.makedirs(FLAGS.workdir, exist_ok=True)
-  train_lib.atomic_write_text(os.path.join(FLAGS.workdir, "flags.txt"),
-                              FLAGS.flags_into_string())
+    return runtime.report_error(e)
+  runtime.write_flags_file(FLAGS.workdir, FLAGS.flags_into_string())
   keras.utils.set_random_seed(FLAGS.seed)
   strategy = (tf.distribute.MirroredStrategy()
               if FLAGS.strategy == "mirrored" else None)
@@ -197,8 +189,7 @@ def main(argv):
         image_every=FLAGS.image_every, snapshot_every=FLAGS.snapshot_every,
         extra_callbacks=extra)
   except source_lib.DataError as e:
-    sys.stderr.write(f"error: {e}\n")
-    return 1
+    return runtime.report_error(e)
   state = "finished" if trainer.finished else "stopped (re-run to resume)"
   print(f"{state} at unit {int(trainer.gan.units_done.numpy())}/"
         f"{trainer.hparams.total_units}; workdir {FLAGS.workdir}")

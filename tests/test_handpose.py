@@ -299,6 +299,18 @@ def test_heatmap_loss_sums_stacks_and_masks_joints():
   assert float(loss) == pytest.approx(1 / 16 + 4 / 16)
 
 
+def test_heatmap_loss_foreground_weight():
+  targets = np.zeros((1, 4, 4, 1), np.float32)
+  targets[0, 1, 1] = 1.0
+  first = np.zeros_like(targets)
+  second = np.full_like(targets, 0.5)
+  loss = train_lib.heatmap_loss([first, second], targets, np.ones((1, 1)),
+                                foreground_weight=10.0)
+  # Weights: 11 at the peak, 1 on 15 pixels (26 in all). Stack 1: 11 * 1;
+  # stack 2: 11 * 0.25 + 15 * 0.25.
+  assert float(loss) == pytest.approx(11 / 26 + 6.5 / 26)
+
+
 def test_train_step_changes_weights_and_reports_loss():
   # A two-output stand-in for the hourglass (one head per "stack") keeps
   # the trace short; the real network is trained in test_train_resume_....

@@ -15,6 +15,10 @@ Stages (each skips what an earlier, interrupted run already finished):
    check on held-out synthetic images, the label-preservation check, tables,
    figure and provenance.
 
+Stages 1 and 2 (and the refined estimators of stage 5) are independent of
+each other and run `jobs` at a time in worker processes
+(stages.StagedRun.run_stages); the rest runs in the calling process.
+
 Rows (Table 4): "1x" = the frontal view (Kinect 1) of every training frame,
 "3x" = all three views of the same frames ("Synthetic Data 3x"); refined rows
 use the very same images passed through the refiner.
@@ -167,11 +171,13 @@ class Reproduction(stages.RefinerStages):
   estimator_lib = hand_lib
 
   def __init__(self, preset: Preset, sources: Sources, results: str,
-               seed: int = 0, rows: Optional[List[str]] = None):
+               seed: int = 0, rows: Optional[List[str]] = None,
+               jobs: int = 1):
     super().__init__(results)
     self.preset = preset
     self.sources = sources
     self.seed = seed
+    self.jobs = jobs
     self.rows = [ROW_BY_KEY[k] for k in (rows or [r.key for r in ROWS])]
     if not sources.real_labelled:
       self.rows = [r for r in self.rows if r.data != "real_labelled"]
@@ -218,6 +224,18 @@ class Reproduction(stages.RefinerStages):
     return hand_lib.train(self.estimator_hparams(), self.training_source(row),
                           workdir)
 
+  def run_stage(self, name: str) -> None:
+    """'simgan' or 'estimator KEY' (the stages that may run side by side)."""
+    if name == "simgan":
+      self.train_simgan(self.simgan_hparams(), "hand refiner")
+    else:
+      self.train_estimator(ROW_BY_KEY[name.split(" ", 1)[1]])
+
+  def worker_spec(self):
+    return Reproduction, dict(preset=self.preset, sources=self.sources,
+                              results=self.results, seed=self.seed,
+                              rows=[r.key for r in self.rows])
+
   def feature_model(self, key: str) -> keras.Model:
     """Pooled last-stack features of an estimator: the selection's space."""
     estimator = keras.models.load_model(self.estimator_path(key))
@@ -263,14 +281,13 @@ class Reproduction(stages.RefinerStages):
         "rows": [r.key for r in self.rows]})
     keys = [r.key for r in self.rows]
     refined = any(r.data == "refined" for r in self.rows)
-    if refined:
-      with self.timed("simgan"):
-        self.train_simgan(self.simgan_hparams(), "hand refiner")
-    # 'synthetic' is also the feature extractor of the refiner selection.
-    for key in ("synthetic", "synthetic_3x", "real"):
-      if key in keys or (key == "synthetic" and refined):
-        with self.timed(f"estimator {key}"):
-          self.train_estimator(ROW_BY_KEY[key])
+    # Everything before the refiner choice is independent: the SimGAN (the
+    # longest, so first) and the estimators of unrefined data; 'synthetic'
+    # is also the feature extractor of the selection.
+    self.run_stages(
+        (["simgan"] if refined else []) +
+        [f"estimator {key}" for key in ("synthetic", "synthetic_3x", "real")
+         if key in keys or (key == "synthetic" and refined)], self.jobs)
     results = {"preset": self.preset.name, "seed": self.seed,
                "image_size": self.preset.image_size}
     if refined:
@@ -281,10 +298,8 @@ class Reproduction(stages.RefinerStages):
             "of the 'synthetic' hourglass)", batch_size=64)["chosen"]["name"]
       with self.timed("refine"):
         self.refine_training_set(chosen, batch_size=64)
-      for row in self.rows:
-        if row.data == "refined":
-          with self.timed(f"estimator {row.key}"):
-            self.train_estimator(row)
+      self.run_stages([f"estimator {row.key}" for row in self.rows
+                       if row.data == "refined"], self.jobs)
       results["selection"] = stages.read_json(self.path("selection.json"))
     with self.timed("evaluation"):
       evaluations = {row.key: self.evaluate(row.key) for row in self.rows}

@@ -39,6 +39,11 @@ class DataError(ValueError):
     self.path = str(path)
     self.fault = fault
 
+  def __reduce__(self):
+    # Pickled by its two arguments, so an error raised in a worker process
+    # (benchmarks/stages.py runs stages in a pool) reaches the parent intact.
+    return DataError, (self.path, self.fault)
+
 
 class ImageSource(abc.ABC):
   """A finite, indexable set of single-channel images with optional labels."""

@@ -478,10 +478,12 @@ def test_binaries_train_and_evaluate_a_png_folder(tmp_path):
   out = _run("handpose.train", f"--train=folder:{folder}",
              f"--workdir={workdir}", "--image_size=32x32", "--batch_size=4",
              "--filters=8", "--heatmap_size=16", "--depth=1",
-             "--num_stacks=1", "--max_steps=2",
+             "--num_stacks=1", "--max_steps=2", "--foreground_weight=10",
              "--eval_every=2", "--validation_fraction=0.25", "--threads=1,1")
   stats = json.loads(out.stdout.strip().splitlines()[-1])
   assert stats["steps"] == 2 and stats["n_validation"] == 4
+  done = json.loads((workdir / "DONE").read_text())
+  assert done["hparams"]["foreground_weight"] == 10.0
   assert "--filters=8" in (workdir / "flags.txt").read_text()
   out = _run("handpose.evaluate", f"--workdir={workdir}",
              f"--test=folder:{folder}", f"--output={tmp_path / 'eval'}",

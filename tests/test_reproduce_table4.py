@@ -4,9 +4,12 @@ import json
 import os
 
 import pandas as pd
+import pytest
 
+from benchmarks import stages
 from benchmarks import table4_lib
 from benchmarks import table4_report
+from data import source as source_lib
 
 
 def test_smoke_preset_writes_table_and_figure(tmp_path):
@@ -63,14 +66,46 @@ def test_nyu_layout_runs_through_the_pipeline(tmp_path):
   test_nyu_hand.write_split(str(root / "test"), num_frames=2)
   sources = table4_lib.nyu_sources(str(root))
   preset = table4_lib.PRESETS["smoke"]
+  # Two jobs: the SimGAN and the synthetic estimator train side by side in
+  # worker processes (the parallel path of stages.StagedRun.run_stages).
   run = table4_lib.Reproduction(preset, sources, str(tmp_path / "out"),
-                                rows=["synthetic", "refined"])
+                                rows=["synthetic", "refined"], jobs=2)
   assert len(run.source("synthetic")) == 12   # 4 frames x 3 Kinects
   assert len(run.training_source(table4_lib.ROW_BY_KEY["synthetic"])) == 4
   assert len(run.source("test")) == 2
   results = run.run()
   assert results["evaluations"]["refined"]["n_images"] == 2
+  timings = results["timings"]
+  for stage in ("simgan", "estimator synthetic", "estimator refined"):
+    assert timings[stage]["wall_seconds"] > 0, stage
   table4_report.report(str(tmp_path / "out"), run.rows, results,
                        embedded=False)
   text = (tmp_path / "out" / "table4.md").read_text()
   assert "the NYU test set (Kinect 1)" in text
+
+
+class _ToyRun(stages.StagedRun):
+  """Stages that write their name, or fail: run_stages' bookkeeping."""
+
+  def run_stage(self, name):
+    if name == "bad":
+      raise source_lib.DataError(self.path(name), "is not a stage")
+    with open(self.path(name), "w") as f:
+      f.write(name)
+
+  def worker_spec(self):
+    return _ToyRun, dict(results=self.results)
+
+
+def test_run_stages_in_workers_record_timings_and_raise_failures(tmp_path):
+  run = _ToyRun(str(tmp_path))
+  run.run_stages(["a", "b"], jobs=2)
+  assert (tmp_path / "a").read_text() == "a"
+  assert (tmp_path / "b").read_text() == "b"
+  assert sorted(run.timings()) == ["a", "b"]
+  # A worker's DataError reaches the parent whole (it pickles by its
+  # arguments), and the stages that finished keep their timings.
+  with pytest.raises(source_lib.DataError,
+                     match=f"{tmp_path / 'bad'}: is not a stage"):
+    run.run_stages(["c", "bad"], jobs=2)
+  assert (tmp_path / "c").read_text() == "c"

@@ -1,7 +1,7 @@
 """Table 4 and Fig. 12 from a hand reproduction's evaluations."""
 
 import os
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import matplotlib
 matplotlib.use("Agg")
@@ -66,6 +66,13 @@ def write_table(results_dir: str, rows: List, results: Dict,
       notes.append(f"Share of the domain gap closed, {b} vs {a} (mean "
                    f"error): {100 * share:.0f} % = (E_synthetic − E_refined) "
                    "/ (E_synthetic − E_real).")
+  if "mean_pose" in results:
+    constant = results["mean_pose"]
+    notes.append(
+        f"Floor: predicting the mean synthetic training pose for every test "
+        f"image scores {constant['pct_within'][D]:.1f} % within {D} "
+        f"px ({constant['mean_error_px']:.2f} px mean); a row near it has "
+        "learnt little from the images (dotted black in Fig. 12).")
   gap = evaluations.get("synthetic_3x@synthetic_test")
   if gap and "synthetic_3x" in evaluations:
     notes.append(
@@ -100,8 +107,11 @@ def write_table(results_dir: str, rows: List, results: Dict,
 
 
 def plot_fig12(results_dir: str, rows: List, evaluations: Dict,
-               title: str) -> None:
-  """Our cumulative curves (thick) over the paper's (thin, faded)."""
+               title: str, floor: Optional[Dict] = None) -> None:
+  """Our cumulative curves (thick) over the paper's (thin, faded).
+
+  `floor`, the metrics of the constant mean-pose guess, is drawn dotted.
+  """
   paper = paper_numbers.paper_curves("fig12_hand")
   fig, ax = plt.subplots(figsize=(7.5, 5.2))
   for key, series in PAPER_SERIES.items():
@@ -114,6 +124,10 @@ def plot_fig12(results_dir: str, rows: List, evaluations: Dict,
     colour, dash = STYLE.get(row.key, ("black", "-"))
     ax.plot(curve["distance_px"], curve["pct_within"], color=colour,
             linestyle=dash, linewidth=2.0, label=f"ours: {row.label}")
+  if floor:
+    ax.plot(floor["curve"]["distance_px"], floor["curve"]["pct_within"],
+            color="black", linestyle=":", linewidth=1.2,
+            label="ours: mean pose (constant)")
   ax.set_xlim(0, 10)
   ax.set_ylim(0, 100)
   ax.set_xlabel("Distance from ground truth [pixels of the 64x64 heatmap]")
@@ -135,7 +149,8 @@ def report(results_dir: str, rows: List, results: Dict,
   texts = {"table4": write_table(results_dir, rows, results, embedded)}
   what = "embedded depth-hand world" if embedded else "NYU hands"
   plot_fig12(results_dir, rows, results["evaluations"],
-             f"Fig. 12 reproduction ({what}, preset {results['preset']})")
+             f"Fig. 12 reproduction ({what}, preset {results['preset']})",
+             results.get("mean_pose"))
   if "timings" in results:
     texts["timings"] = table2_report.timings_markdown(results["timings"])
     table2_report.write_text(

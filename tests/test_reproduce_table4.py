@@ -3,6 +3,7 @@
 import json
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -10,6 +11,8 @@ from benchmarks import stages
 from benchmarks import table4_lib
 from benchmarks import table4_report
 from data import source as source_lib
+from handpose import metrics
+from handpose import train_lib as hand_lib
 
 
 def test_smoke_preset_writes_table_and_figure(tmp_path):
@@ -44,6 +47,18 @@ def test_smoke_preset_writes_table_and_figure(tmp_path):
   assert lp["judge"] == "real" and lp["mean_shift_px"] >= 0
   text = (tmp_path / "table4.md").read_text()
   assert "32x32, not the paper's 224x224" in text
+  # The constant mean-pose guess is scored on the same test images.
+  assert results["mean_pose"]["n_images"] == preset.n_test
+  joints = lambda source: source.labels(
+      hand_lib.JOINT_COLUMNS).reshape(len(source), 14, 2)
+  truth = joints(run.source("test"))
+  guess = np.broadcast_to(joints(run.training_source(
+      table4_lib.ROW_BY_KEY["synthetic"])).mean(axis=0), truth.shape)
+  np.testing.assert_allclose(
+      results["mean_pose"]["mean_error_px"],
+      np.mean(metrics.joint_errors(guess, truth, run.image_shape)),
+      rtol=1e-5)
+  assert "Floor: predicting the mean synthetic training pose" in text
 
   # A second run resumes: every stage is already complete.
   again = table4_lib.Reproduction(preset, sources, str(tmp_path), seed=0)

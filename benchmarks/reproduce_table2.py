@@ -17,6 +17,8 @@ it once per --seed into sibling folders and aggregate them with
 from absl import app
 from absl import flags
 
+from refiner import common_flags
+
 FLAGS = flags.FLAGS
 
 flags.DEFINE_enum("preset", "quick", ["smoke", "quick", "paper"],
@@ -33,11 +35,7 @@ flags.DEFINE_bool("mpiigaze_overlap", False,
                   "persons (the paper's apparent setup). Default: held out "
                   "by person (see data/mpiigaze.py).")
 flags.DEFINE_list("rows", None, "Only these Table-2 rows (default: all).")
-flags.DEFINE_string("threads", "auto",
-                    "TensorFlow thread pools: 'auto' = the measured best for "
-                    "this device (refiner/runtime.py; intra 2 / inter 1 on "
-                    "the 2-core CPU), 'tf' = TensorFlow's defaults, or "
-                    "'INTRA,INTER'.")
+common_flags.define_threads()
 flags.DEFINE_integer("seed", 0, "Seed of data, refiner and estimators.")
 flags.DEFINE_bool("snapshot_study", False,
                   "Also retrain the refined_1x row on every refiner snapshot "

@@ -16,6 +16,8 @@ import os
 from absl import app
 from absl import flags
 
+from refiner import common_flags
+
 FLAGS = flags.FLAGS
 
 flags.DEFINE_enum("preset", "quick", ["smoke", "quick", "paper"],
@@ -29,9 +31,7 @@ flags.DEFINE_string("nyu", None,
                     "(joint_data.mat + depth/synthdepth PNGs). Default: the "
                     "embedded world.")
 flags.DEFINE_list("rows", None, "Only these Table-4 rows (default: all).")
-flags.DEFINE_string("threads", "auto",
-                    "TensorFlow thread pools: 'auto', 'tf' or 'INTRA,INTER' "
-                    "(see refiner/runtime.py).")
+common_flags.define_threads()
 flags.DEFINE_integer("seed", 0, "Seed of data, refiner and estimators.")
 flags.DEFINE_integer(
     "jobs", 0, "Independent stages (SimGAN, estimators) run this many at a "

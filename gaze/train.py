@@ -17,6 +17,7 @@ from absl import flags
 from data import source as source_lib
 from data import specs
 from gaze import train_lib
+from refiner import common_flags
 from refiner import runtime
 
 _DEFAULTS = train_lib.HParams()
@@ -60,10 +61,7 @@ _SEED = flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed.")
 _PRECISION = flags.DEFINE_enum(
     "precision", _DEFAULTS.precision, ["float32", "mixed_bfloat16"],
     "Compute precision (weights stay float32).")
-_THREADS = flags.DEFINE_string(
-    "threads", "auto", "TensorFlow thread pools: 'auto' = the measured best "
-    "for this device (refiner/runtime.py), 'tf' = TensorFlow's defaults, or "
-    "'INTRA,INTER'.")
+_THREADS = common_flags.define_threads()
 
 
 def main(argv):

@@ -20,6 +20,7 @@ import keras
 from data import source as source_lib
 from data import specs
 from handpose import train_lib
+from refiner import common_flags
 from refiner import runtime
 
 _WORKDIR = flags.DEFINE_string(
@@ -31,10 +32,7 @@ _OUTPUT = flags.DEFINE_string("output", None,
                               "Output directory (default WORKDIR/eval).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 32,
                                    "Images per forward pass.")
-_THREADS = flags.DEFINE_string(
-    "threads", "auto", "TensorFlow thread pools: 'auto' = the measured best "
-    "for this device (refiner/runtime.py), 'tf' = TensorFlow's defaults, or "
-    "'INTRA,INTER'.")
+_THREADS = common_flags.define_threads()
 
 
 def main(argv):

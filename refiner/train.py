@@ -14,6 +14,8 @@ DIR/flags.txt.
 from absl import app
 from absl import flags
 
+from refiner import common_flags
+
 FLAGS = flags.FLAGS
 
 # Data.
@@ -116,11 +118,7 @@ flags.DEFINE_bool("xla", False, "Compile each training step with XLA "
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"],
                   "'mirrored' trains under tf.distribute.MirroredStrategy "
                   "on all local GPUs (or CPUs).")
-flags.DEFINE_string("threads", "auto",
-                    "TensorFlow thread pools: 'auto' = the measured best for "
-                    "this device (refiner/runtime.py; intra 2 / inter 1 on "
-                    "the 2-core CPU), 'tf' = TensorFlow's defaults, or "
-                    "'INTRA,INTER'.")
+common_flags.define_threads()
 flags.DEFINE_integer("seed", 0, "Seed of data order, history sampling and "
                      "initial weights.")
 

@@ -176,6 +176,19 @@ class StagedRun:
     if error is not None:
       raise error
 
+  def add_elapsed(self, wall_seconds: float) -> float:
+    """Adds one invocation's wall seconds to elapsed.json; returns the sum.
+
+    The end-to-end clock of the run over all its invocations: with stages
+    side by side (run_stages, jobs > 1) it is less than the sum of the
+    stages' wall seconds.
+    """
+    path = self.path("elapsed.json")
+    total = (read_json(path)["wall_seconds"] if os.path.exists(path)
+             else 0.0) + wall_seconds
+    write_json(path, {"wall_seconds": total})
+    return total
+
   def timings(self) -> Dict:
     path = self.path("timings.json")
     return read_json(path) if os.path.exists(path) else {}

@@ -26,6 +26,7 @@ use the very same images passed through the refiner.
 
 import dataclasses
 import os
+import time
 from typing import Dict, List, Optional
 
 import keras
@@ -83,10 +84,11 @@ PRESETS = {
         # mean pose (12.05 px, 11.6 % within 5 px on the real test split).
         # Measured trained on 1,500 frontal synthetic frames, tested on the
         # 500 real test frames: weight 10, Adam 2e-3, 1,500 steps: 9.12 px,
-        # 45.7 % (Adam 4e-3: 9.24 px, 43.2 %), still improving; ~0.3 s per
-        # step in a 1-thread worker beside another.
+        # 45.7 % (Adam 4e-3: 9.24 px, 43.2 %), still improving; ~0.27 s
+        # per step in a 1-thread worker beside another. A whole quick run
+        # with 1,500 steps took 28 min end to end (2 jobs), so 2,000.
         estimator=dict(batch_size=16, learning_rate=2e-3,
-                       foreground_weight=10.0, max_steps=1500,
+                       foreground_weight=10.0, max_steps=2000,
                        eval_every=250, patience=2, filters=32,
                        heatmap_size=32, depth=3, sigma=2.0,
                        max_validation=300),
@@ -300,6 +302,7 @@ class Reproduction(stages.RefinerStages):
 
   def run(self):
     """All stages; returns the collected results (also results.json)."""
+    tic = time.monotonic()
     self.write_provenance({
         "preset": dataclasses.asdict(self.preset),
         "sources": dataclasses.asdict(self.sources), "seed": self.seed,
@@ -337,5 +340,7 @@ class Reproduction(stages.RefinerStages):
       if refined and judge:
         results["label_preservation"] = self.label_shift(chosen, judge)
     results["timings"] = self.timings()
+    results["end_to_end_wall_seconds"] = self.add_elapsed(
+        time.monotonic() - tic)
     stages.write_json(self.path("results.json"), results)
     return results

@@ -152,7 +152,8 @@ def report(results_dir: str, rows: List, results: Dict,
              f"Fig. 12 reproduction ({what}, preset {results['preset']})",
              results.get("mean_pose"))
   if "timings" in results:
-    texts["timings"] = table2_report.timings_markdown(results["timings"])
+    texts["timings"] = table2_report.timings_markdown(
+        results["timings"], results.get("end_to_end_wall_seconds"))
     table2_report.write_text(
         os.path.join(results_dir, "timings.md"), texts["timings"])
   return texts

@@ -93,10 +93,14 @@ def test_nyu_layout_runs_through_the_pipeline(tmp_path):
   timings = results["timings"]
   for stage in ("simgan", "estimator synthetic", "estimator refined"):
     assert timings[stage]["wall_seconds"] > 0, stage
+  # The run's own clock (elapsed.json) is reported beside the stages'.
+  elapsed = json.loads((tmp_path / "out" / "elapsed.json").read_text())
+  assert results["end_to_end_wall_seconds"] == elapsed["wall_seconds"] > 0
   table4_report.report(str(tmp_path / "out"), run.rows, results,
                        embedded=False)
   text = (tmp_path / "out" / "table4.md").read_text()
   assert "the NYU test set (Kinect 1)" in text
+  assert "End to end:" in (tmp_path / "out" / "timings.md").read_text()
 
 
 class _ToyRun(stages.StagedRun):

@@ -87,9 +87,12 @@ PRESETS = {
         # 45.7 % (Adam 4e-3: 9.24 px, 43.2 %), still improving; ~0.27 s
         # per step in a 1-thread worker beside another. A whole quick run
         # with 1,500 steps took 28 min end to end (2 jobs), so 2,000.
+        # Patience 4 (1,000 steps without a new best): with 2 the noisy
+        # validation error of a still-falling curve stopped one row at 1,500
+        # steps while the others ran 2,000, which made the rows unequal.
         estimator=dict(batch_size=16, learning_rate=2e-3,
                        foreground_weight=10.0, max_steps=2000,
-                       eval_every=250, patience=2, filters=32,
+                       eval_every=250, patience=4, filters=32,
                        heatmap_size=32, depth=3, sigma=2.0,
                        max_validation=300),
         selection_images=300,

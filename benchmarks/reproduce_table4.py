@@ -22,7 +22,7 @@ FLAGS = flags.FLAGS
 
 flags.DEFINE_enum("preset", "quick", ["smoke", "quick", "paper"],
                   "smoke: a minute (tests); quick: the embedded-world "
-                  "default (64x64 crops, CPU-sized networks, ~45 min on 2 "
+                  "default (64x64 crops, CPU-sized networks, ~40 min on 2 "
                   "CPU cores); paper: 224x224, the paper's hand refiner and "
                   "a 256-wide hourglass, for a GPU and NYU.")
 flags.DEFINE_string("results", "results/table4", "Output directory.")
@@ -37,7 +37,7 @@ flags.DEFINE_integer(
     "jobs", 0, "Independent stages (SimGAN, estimators) run this many at a "
     "time, each in its own process with an equal share of the cores. 0: "
     "one on a GPU (each process would claim its memory), else min(2, "
-    "cores); the quick preset's 45 minutes assume 2.")
+    "cores); the quick preset's ~40 minutes assume 2.")
 
 
 def main(argv):

@@ -84,8 +84,9 @@ def _run_stage_in_worker(spec: Tuple[type, Dict], name: str,
 class StagedRun:
   """A results folder whose stages resume; subclasses define the stages.
 
-  A subclass that runs stages side by side (run_stages with jobs > 1)
-  defines run_stage(name) and worker_spec().
+  A subclass that uses run_stages defines run_stage(name), which runs one
+  stage, and, for jobs > 1, worker_spec(): (class, keyword arguments) that
+  rebuild the run in a worker process.
   """
 
   def __init__(self, results: str):
@@ -125,13 +126,6 @@ class StagedRun:
     entry["wall_seconds"] += wall_seconds
     entry["cpu_seconds"] += cpu_seconds
     write_json(path, timings)
-
-  def run_stage(self, name: str) -> None:
-    raise NotImplementedError
-
-  def worker_spec(self) -> Tuple[type, Dict]:
-    """(class, keyword arguments) that rebuild this run in a worker."""
-    raise NotImplementedError
 
   def run_stages(self, names: Sequence[str], jobs: int = 1) -> None:
     """Runs independent stages, `jobs` at a time.

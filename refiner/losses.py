@@ -133,13 +133,26 @@ def refiner_loss(refined_logits, refined, synthetic, lam: float,
                  psi: str = "identity", reduction: str = "mean"):
   """Eq. (4): L_R(θ) = −Σ log(1 − D_φ(R_θ(x_i))) + λ‖ψ(R_θ(x_i)) − ψ(x_i)‖₁.
 
+  Args:
+    refined_logits: D's (b, h, w, 2) logits of the refined images, or None
+      while R is pretrained on the self-regularisation term alone (§3.1:
+      "we first train the Rθ network with just self-regularization loss").
+    refined: R_θ(x), (b, H, W, C).
+    synthetic: x, (b, H, W, C).
+    lam: λ.
+    psi: ψ (see feature_transform).
+    reduction: 'sum' (paper) or 'mean' over patches and pixels.
+
   Returns:
     A tuple (total, adversarial, regularisation) of (b,) vectors, with
     total = adversarial + lam * regularisation.
   """
-  adversarial = refiner_adversarial_loss(refined_logits, reduction)
   regularization = self_regularization_loss(refined, synthetic, psi,
                                             reduction)
+  if refined_logits is None:
+    adversarial = tf.zeros_like(regularization)
+  else:
+    adversarial = refiner_adversarial_loss(refined_logits, reduction)
   return adversarial + lam * regularization, adversarial, regularization
 
 

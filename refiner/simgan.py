@@ -231,13 +231,10 @@ class SimGAN(tf.Module):
     def replica_fn(x):
       with tf.GradientTape() as tape:
         refined = self.refiner(x, training=True)
-        reg = losses.self_regularization_loss(refined, x, h.psi, h.reduction)
-        if adversarial:
-          logits = self.discriminator(refined, training=False)
-          adv = losses.refiner_adversarial_loss(logits, h.reduction)
-        else:
-          adv = tf.zeros_like(reg)
-        per_example = adv + h.lam * reg
+        logits = (self.discriminator(refined, training=False)
+                  if adversarial else None)
+        per_example, adv, reg = losses.refiner_loss(
+            logits, refined, x, h.lam, h.psi, h.reduction)
         loss = self._scaled(self.refiner_optimizer, tf.nn.compute_average_loss(
             per_example, global_batch_size=global_batch))
       self._apply(self.refiner_optimizer, tape, loss,

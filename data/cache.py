@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from data import source as source_lib
+from data import spec_options
 
 FORMAT_VERSION = 1
 IMAGES = "images"
@@ -327,8 +328,7 @@ def open_cache(path: str) -> CacheSource:
 def from_spec(path: str, options: Dict[str, str],
               image_size: Optional[Tuple[int, int]]) -> CacheSource:
   """Opens `h5:PATH`; `image_size`, if given, must be the cached size."""
-  if options:
-    raise ValueError(f"h5 sources take no options, got {sorted(options)}")
+  spec_options.SpecOptions(f"h5:{path}", options, ())
   source = open_cache(path)
   if image_size is not None and tuple(image_size) != source.image_shape:
     raise source_lib.DataError(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from data import source as source_lib
+from data import spec_options
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 LABELS_FILE = "labels.csv"
@@ -121,8 +122,8 @@ def load_folder(folder: str,
 
 def from_spec(path: str, options: Dict[str, str],
               image_size: Optional[Tuple[int, int]]) -> source_lib.ImageSource:
-  if options:
-    raise ValueError(f"folder sources take no options, got {sorted(options)}")
+  """Opens `folder:PATH` (a folder source takes no options)."""
+  spec_options.SpecOptions(f"folder:{path}", options, ())
   return load_folder(path, image_size)
 
 

@@ -51,6 +51,7 @@ import scipy.io
 
 from data import gaze_vectors
 from data import source as source_lib
+from data import spec_options
 from data import unityeyes
 
 DataError = source_lib.DataError
@@ -343,8 +344,7 @@ def open_root(root: str, split: str = "test", overlap: bool = False,
 def from_spec(path: str, options: Dict[str, str],
               image_size: Optional[Tuple[int, int]]) -> MPIIGazeSource:
   """``mpiigaze:ROOT?split=test|real&overlap=BOOL&persons=LIST``."""
-  unityeyes.check_options("mpiigaze", options, OPTIONS)
-  return open_root(path, options.get("split") or "test",
-                   unityeyes.parse_bool(options, "overlap", False),
-                   options.get("persons") or None,
+  parsed = spec_options.SpecOptions(f"mpiigaze:{path}", options, OPTIONS)
+  return open_root(path, parsed.choice("split", ("test", "real"), "test"),
+                   parsed.boolean("overlap", False), parsed.text("persons"),
                    tuple(image_size or DEFAULT_IMAGE_SHAPE))

@@ -7,8 +7,9 @@ capture) and ``synthdepth_k_NNNNNNN.png`` (a render of the LibHand model
 fitted to that frame). Options:
 
 * ``domain=synthetic|real`` (default synthetic): which image is returned.
-* ``views=1`` or ``views=1,2,3`` (default 1): the Kinects used. The paper's
-  "1x" is one view (the front view here) and "3x" all three views.
+* ``views=1``, ``views=1,2,3`` or ``views=all`` (default 1): the Kinects
+  used. The paper's "1x" is one view (the front view here) and "3x" all
+  three views.
 * ``limit=N``: only the first N frames (of each view).
 
 Preprocessing follows the paper's hand section: "We pre-process the data by
@@ -56,6 +57,7 @@ import pandas as pd
 import scipy.io
 
 from data import source as source_lib
+from data import spec_options
 
 FRAME_HEIGHT, FRAME_WIDTH = 480, 640
 DEFAULT_IMAGE_SIZE = (224, 224)
@@ -198,18 +200,6 @@ def hand_value(depth_mm: np.ndarray, synth_mm: np.ndarray) -> np.ndarray:
   return np.where(foreground, depth - BACKGROUND_MM, 0.0).astype(np.float32)
 
 
-def _parse_views(text: str, path: str) -> Tuple[int, ...]:
-  try:
-    views = tuple(int(v) for v in text.split(","))
-  except ValueError:
-    views = ()
-  if not views or any(v not in (1, 2, 3) for v in views) or len(
-      set(views)) != len(views):
-    raise ValueError(f"nyu:{path}: views={text!r} must be distinct Kinect "
-                     "indices from 1,2,3, e.g. views=1 or views=1,2,3")
-  return views
-
-
 def _load_joints(path: str, num_views: int) -> np.ndarray:
   """joint_uvd of joint_data.mat, validated: (3, N, 36, 3) float64."""
   if not os.path.isfile(path):
@@ -305,24 +295,11 @@ class NyuHandSource(source_lib.ImageSource):
 def from_spec(path: str, options: Dict[str, str],
               image_size: Optional[Tuple[int, int]]) -> NyuHandSource:
   """Opens `nyu:PATH?domain=..&views=..&limit=..` (see module docstring)."""
-  unknown = sorted(set(options) - {"domain", "views", "limit"})
-  if unknown:
-    raise ValueError(f"nyu:{path}: unknown option(s) {unknown}; known: "
-                     "domain, views, limit")
-  domain = options.get("domain", "synthetic")
-  if domain not in ("synthetic", "real"):
-    raise ValueError(f"nyu:{path}: domain={domain!r} must be synthetic or "
-                     "real")
-  views = _parse_views(options.get("views", "1"), path)
-  limit = None
-  if "limit" in options:
-    try:
-      limit = int(options["limit"])
-    except ValueError:
-      limit = 0
-    if limit <= 0:
-      raise ValueError(f"nyu:{path}: limit={options['limit']!r} must be a "
-                       "positive integer")
+  parsed = spec_options.SpecOptions(f"nyu:{path}", options,
+                                    ("domain", "views", "limit"))
+  domain = parsed.choice("domain", ("synthetic", "real"), "synthetic")
+  views = parsed.views()
+  limit = parsed.integer("limit", None, minimum=1)
   if not os.path.isdir(path):
     raise source_lib.DataError(path, "is not a directory (expected an NYU "
                                "split folder such as dataset/train)")

@@ -11,12 +11,15 @@ A SPEC is ``KIND:PATH`` or a bare embedded name, optionally followed by
     embedded-eyes-sim?n=20000&seed=0       the generated eye world
 
 Each kind lives in its own module, which defines
-``from_spec(path, options, image_size) -> ImageSource``; modules are imported
-lazily so that a missing optional reader never breaks the others.
+``from_spec(path, options, image_size) -> ImageSource`` (embedded kinds get
+their kind instead of a path) and reads its options with
+:mod:`data.spec_options`. Modules are looked up by name and imported only
+when a SPEC names them, so a missing optional reader never breaks the others
+and this module imports none of them.
 """
 
 import importlib
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 import urllib.parse
 
 from data import source as source_lib
@@ -30,10 +33,10 @@ _KINDS = {
     "h5": "data.cache",
 }
 _EMBEDDED = {
-    "embedded-eyes-sim": "data.embedded_eyes",
-    "embedded-eyes-real": "data.embedded_eyes",
-    "embedded-hands-sim": "data.embedded_hands",
-    "embedded-hands-real": "data.embedded_hands",
+    "embedded-eyes-sim": "data.embedded.eyes.source",
+    "embedded-eyes-real": "data.embedded.eyes.source",
+    "embedded-hands-sim": "data.embedded.hands.source",
+    "embedded-hands-real": "data.embedded.hands.source",
 }
 
 
@@ -77,61 +80,3 @@ def open_source(spec: str,
     return module.from_spec(kind, options, image_size)
   return module.from_spec(path, options, image_size)
 
-
-# -- options of the embedded worlds (data/embedded_eyes.py, embedded_hands.py)
-
-
-def int_option(kind: str, options: Dict[str, str], name: str, default: int,
-               minimum: int) -> int:
-  """Integer option `name` (default when absent), at least `minimum`."""
-  text = options.get(name)
-  if text is None or text == "":
-    return default
-  try:
-    value = int(text)
-  except ValueError:
-    raise source_lib.DataError(
-        kind, f"option {name}={text!r} is not an integer") from None
-  if value < minimum:
-    raise source_lib.DataError(kind,
-                               f"option {name}={value} is below {minimum}")
-  return value
-
-
-def embedded_options(kind: str, options: Dict[str, str],
-                     known: Sequence[str], splits: Sequence[str],
-                     default_n: Dict[Tuple[str, str], int]
-                    ) -> Tuple[str, int, int]:
-  """(split, n, seed) of an embedded world's SPEC options, checked.
-
-  Args:
-    kind: the embedded kind (names it in errors).
-    options: the SPEC's options.
-    known: every option the kind accepts (others are an error).
-    splits: the kind's splits; ``split`` defaults to ``train``.
-    default_n: (kind, split) -> the number of items when ``n`` is absent.
-
-  Raises:
-    DataError: an unknown option, split or a bad ``n`` / ``seed``.
-  """
-  unknown = sorted(set(options) - set(known))
-  if unknown:
-    raise source_lib.DataError(
-        kind, f"unknown option(s) {unknown}; expected {list(known)}")
-  split = options.get("split") or "train"
-  if split not in splits:
-    raise source_lib.DataError(
-        kind, f"split={split!r} is not one of {list(splits)}")
-  n = int_option(kind, options, "n", default_n[kind, split], 1)
-  seed = int_option(kind, options, "seed", 0, 0)
-  return split, n, seed
-
-
-def embedded_image_shape(kind: str, image_size: Optional[Tuple[int, int]],
-                         default: Tuple[int, int]) -> Tuple[int, int]:
-  """The (H, W) an embedded world renders at: `image_size` or `default`."""
-  image_shape = tuple(int(s) for s in image_size or default)
-  if len(image_shape) != 2 or min(image_shape) < 1:
-    raise source_lib.DataError(kind, f"image size {image_size} is not a "
-                               f"positive (height, width)")
-  return image_shape

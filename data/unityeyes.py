@@ -46,6 +46,7 @@ import pandas as pd
 
 from data import gaze_vectors
 from data import source as source_lib
+from data import spec_options
 
 DataError = source_lib.DataError
 
@@ -81,28 +82,6 @@ def resize_eye(eye: np.ndarray, image_shape: Tuple[int, int]) -> np.ndarray:
   return cv2.resize(eye, (width, height),
                     interpolation=cv2.INTER_AREA if shrink else
                     cv2.INTER_LINEAR)
-
-
-def parse_bool(options: Dict[str, str], key: str, default: bool) -> bool:
-  """An option value true/false/1/0/yes/no (case-insensitive)."""
-  text = options.get(key)
-  if text is None or text == "":
-    return default
-  value = text.strip().lower()
-  if value in ("1", "true", "yes", "on"):
-    return True
-  if value in ("0", "false", "no", "off"):
-    return False
-  raise ValueError(f"option {key}={text!r} is not true or false")
-
-
-def check_options(kind: str, options: Dict[str, str],
-                  known: Sequence[str]) -> None:
-  """Rejects misspelt options instead of silently ignoring them."""
-  unknown = sorted(set(options) - set(known))
-  if unknown:
-    raise ValueError(f"{kind}: unknown option(s) {unknown}; known: "
-                     f"{sorted(known)}")
 
 
 def _numbers(value, key: str, path: str, length: int) -> List[float]:
@@ -395,11 +374,7 @@ def open_folder(path: str, image_shape: Tuple[int, int] = DEFAULT_IMAGE_SHAPE,
 def from_spec(path: str, options: Dict[str, str],
               image_size: Optional[Tuple[int, int]]) -> UnityEyesSource:
   """``unityeyes:PATH?max_head_angle=DEG&equalize=BOOL`` (see module doc)."""
-  check_options("unityeyes", options, OPTIONS)
-  try:
-    max_head_angle = float(options.get("max_head_angle") or 0.0)
-  except ValueError:
-    raise ValueError(f"unityeyes: max_head_angle="
-                     f"{options['max_head_angle']!r} is not a number")
+  parsed = spec_options.SpecOptions(f"unityeyes:{path}", options, OPTIONS)
   return open_folder(path, tuple(image_size or DEFAULT_IMAGE_SHAPE),
-                     max_head_angle, parse_bool(options, "equalize", False))
+                     parsed.number("max_head_angle", 0.0),
+                     parsed.boolean("equalize", False))

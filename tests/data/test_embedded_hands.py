@@ -1,28 +1,31 @@
-"""Tests of the embedded hand world (data/embedded_hands.py)."""
+"""Tests of the embedded hand world (data/embedded/hands)."""
 
 import numpy as np
 import pytest
 
-from data import embedded_hands
 from data import nyu_hand
 from data import source as source_lib
 from data import specs
+from data.embedded.hands import kinematics
+from data.embedded.hands import parameters
+from data.embedded.hands import render
+from data.embedded.hands import source as hand_source
 
-SIM = embedded_hands.SIM
-REAL = embedded_hands.REAL
+SIM = hand_source.SIM
+REAL = hand_source.REAL
 SIZE = (64, 64)
 
 
 def _open(kind, image_size=SIZE, **options):
-  return embedded_hands.from_spec(kind, {k: str(v) for k, v in options.items()},
-                                  image_size)
+  return hand_source.from_spec(kind, {k: str(v) for k, v in options.items()},
+                               image_size)
 
 
 def _frontal_parameters():
   """Frame 0 of the sim test stream, turned to face camera 1 at the rig
   centre (700 mm), at scale 1."""
-  params = embedded_hands.sample_parameters(
-      embedded_hands.stream_key(0, SIM, "test"), np.arange(1))
+  params = parameters.sample_parameters(
+      parameters.stream_key(0, SIM, "test"), np.arange(1))
   for name in ("yaw", "pitch", "roll", "offset_x", "offset_y", "offset_z"):
     params[name] = np.zeros(1)
   params["scale"] = np.ones(1)
@@ -58,8 +61,8 @@ def test_shapes_dtype_and_value_range(kind):
 
 
 def test_default_image_size_is_nyu_224():
-  source = embedded_hands.from_spec(SIM, {"n": "2"}, None)
-  assert embedded_hands.DEFAULT_IMAGE_SIZE == (224, 224)
+  source = hand_source.from_spec(SIM, {"n": "2"}, None)
+  assert hand_source.DEFAULT_IMAGE_SIZE == (224, 224)
   assert source.image_shape == (224, 224)
   assert source.read([1]).shape == (1, 224, 224, 1)
   # Other sizes render the same scene: the same crop box.
@@ -71,10 +74,10 @@ def test_default_image_size_is_nyu_224():
 
 def test_frontal_hand_has_known_depth_and_label():
   params = _frontal_parameters()
-  labels = embedded_hands.labels_of(params, np.array([1]), SIZE)
+  labels = kinematics.labels_of(params, np.array([1]), SIZE)
   # The palm centre (joint 13, NYU's crop-centre joint) is the rig centre.
   assert labels["d"][0, 13] == pytest.approx(700.0 - 2000.0)
-  image = embedded_hands.render_hands(params, np.array([1]), SIZE, False)[0]
+  image = render.render_hands(params, np.array([1]), SIZE, False)[0]
   u, v = np.rint(labels["uv"][0, 13]).astype(int)
   # The palm's front surface: 700 mm minus the palm's half thickness
   # (13-15 mm between its capsules).
@@ -96,7 +99,7 @@ def test_same_seed_gives_identical_pixels_in_any_batch(kind, monkeypatch):
   # chunking of the batch (window sizes are per chunk).
   source = _open(kind, n=4, seed=3, views="all")
   np.testing.assert_array_equal(source.read([7, 2, 11]), first[[7, 2, 11]])
-  monkeypatch.setattr(embedded_hands, "_CHUNK_PIXELS", 2 * 64 * 64)
+  monkeypatch.setattr(hand_source, "_CHUNK_PIXELS", 2 * 64 * 64)
   np.testing.assert_array_equal(source.read(np.arange(12)), first)
   subset = source.subset(np.array([5, 0]))
   np.testing.assert_array_equal(subset.read_all(), first[[5, 0]])
@@ -140,7 +143,7 @@ def test_filenames_and_description():
   assert source.description == (
       "embedded-hands-sim?split=test&n=2&seed=5&views=1,2,3")
   assert _open(REAL, n=1).filenames == ["hands-real/train/0000000_v1.png"]
-  assert embedded_hands.DEFAULT_N[SIM, "train"] == 20000
+  assert parameters.DEFAULT_N[SIM, "train"] == 20000
 
 
 def test_joint_labels_lie_on_the_hand_in_the_sim_render():
@@ -167,7 +170,7 @@ def test_real_train_is_unlabelled_and_the_others_are_labelled():
   for kind, split in ((REAL, "test"), (REAL, "labelled"), (SIM, "train"),
                       (SIM, "test")):
     source = _open(kind, n=2, split=split)
-    assert source.label_columns == embedded_hands.LABEL_COLUMNS
+    assert source.label_columns == hand_source.LABEL_COLUMNS
     assert source.labels(nyu_hand.JOINT_UV_COLUMNS).shape == (2, 28)
     assert source.labels(nyu_hand.JOINT_D_COLUMNS).shape == (2, 14)
 
@@ -188,13 +191,13 @@ def test_splits_and_domains_draw_different_frames():
 
 
 def test_real_differs_from_sim_mostly_at_the_edges():
-  key = embedded_hands.stream_key(0, SIM, "test")
+  key = parameters.stream_key(0, SIM, "test")
   frames = np.repeat(np.arange(6), 3)
   views = np.tile([1, 2, 3], 6)
-  params = embedded_hands.sample_parameters(key, frames)
-  kinect = embedded_hands.sample_view_parameters(key, frames, views)
-  sim = embedded_hands.render_hands(params, views, SIZE, False)
-  real = embedded_hands.render_hands(params, views, SIZE, True, kinect)
+  params = parameters.sample_parameters(key, frames)
+  kinect = parameters.sample_view_parameters(key, frames, views)
+  sim = render.render_hands(params, views, SIZE, False)
+  real = render.render_hands(params, views, SIZE, True, kinect)
   hand = sim < 1.0
   # Boundary: hand and background pixels with a 4-neighbour of the other
   # kind; interior: hand pixels 3 pixels from any background.
@@ -221,35 +224,53 @@ def test_real_differs_from_sim_mostly_at_the_edges():
 
 def test_open_source_with_image_size():
   source = specs.open_source("embedded-hands-sim?n=4&views=all", (48, 48))
-  assert isinstance(source, embedded_hands.EmbeddedHandSource)
+  assert isinstance(source, hand_source.EmbeddedHandSource)
   assert len(source) == 12
   assert source.read([0, 11]).shape == (2, 48, 48, 1)
   real = specs.open_source("embedded-hands-real?split=test&n=2&seed=1")
   assert real.image_shape == (224, 224) and len(real) == 2
 
 
-@pytest.mark.parametrize("kind,options,message", [
-    (SIM, {"bogus": "1"}, "unknown option"),
-    (SIM, {"split": "labelled"}, "split='labelled'"),
-    (REAL, {"split": "val"}, "split='val'"),
-    (SIM, {"n": "0"}, "n=0 is below 1"),
-    (SIM, {"n": "many"}, "n='many' is not an integer"),
-    (REAL, {"seed": "-1"}, "seed=-1 is below 0"),
-    (SIM, {"views": "4"}, "views='4'"),
-    (SIM, {"views": "1,1"}, "views='1,1'"),
-    (REAL, {"views": "front"}, "views='front'"),
-    ("embedded-hands-other", {}, "not an embedded hand domain"),
+_VIEWS_FAULT = ("must be distinct cameras from 1,2,3 (e.g. views=1, "
+                "views=1,2,3 or views=all)")
+
+
+@pytest.mark.parametrize("kind,options,fault", [
+    (SIM, {"bogus": "1"},
+     "unknown option(s) ['bogus']; expected ['n', 'seed', 'split', 'views']"),
+    (SIM, {"split": "labelled"},
+     "option split='labelled' is not one of ['train', 'test']"),
+    (REAL, {"split": "val"},
+     "option split='val' is not one of ['train', 'test', 'labelled']"),
+    (SIM, {"n": "0"}, "option n=0 is below 1"),
+    (SIM, {"n": "many"}, "option n='many' is not an integer"),
+    (REAL, {"seed": "-1"}, "option seed=-1 is below 0"),
+    (SIM, {"views": "4"}, f"option views='4' {_VIEWS_FAULT}"),
+    (SIM, {"views": "1,1"}, f"option views='1,1' {_VIEWS_FAULT}"),
+    (REAL, {"views": "front"}, f"option views='front' {_VIEWS_FAULT}"),
+    ("embedded-hands-other", {},
+     "not an embedded hand domain (expected embedded-hands-sim or "
+     "embedded-hands-real)"),
 ])
-def test_bad_options_raise_one_line_data_errors(kind, options, message):
-  with pytest.raises(source_lib.DataError, match=message) as error:
-    embedded_hands.from_spec(kind, options, SIZE)
-  assert "\n" not in str(error.value)
-  assert str(error.value).startswith(f"{kind}: ")
+def test_bad_options_raise_one_line_data_errors(kind, options, fault):
+  with pytest.raises(source_lib.DataError) as error:
+    hand_source.from_spec(kind, options, SIZE)
+  assert str(error.value) == f"{kind}: {fault}"
+
+
+@pytest.mark.parametrize("text,views", [("", (1,)), ("all", (1, 2, 3)),
+                                        (" ALL ", (1, 2, 3)), ("3,1", (3, 1)),
+                                        ("1, 2", (1, 2))])
+def test_views_option(text, views):
+  source = hand_source.from_spec(REAL, {"n": "1", "views": text}, SIZE)
+  assert source.views == views and len(source) == len(views)
 
 
 def test_bad_image_size_raises():
-  with pytest.raises(source_lib.DataError, match="image size"):
-    embedded_hands.from_spec(SIM, {"n": "1"}, (0, 64))
+  with pytest.raises(source_lib.DataError) as error:
+    hand_source.from_spec(SIM, {"n": "1"}, (0, 64))
+  assert str(error.value) == ("embedded-hands-sim: image size (0, 64) is not "
+                              "a positive (height, width)")
 
 
 def test_out_of_range_index_raises():

@@ -1,26 +1,33 @@
-"""Tests of the embedded eye world (data/embedded_eyes.py)."""
+"""Tests of the embedded eye world (data/embedded/eyes)."""
 
 import cv2
 import numpy as np
 import pytest
 
-from data import embedded_eyes
+from data import gaze_vectors
 from data import source as source_lib
 from data import specs
+from data.embedded.eyes import parameters
+from data.embedded.eyes import render
+from data.embedded.eyes import source as eye_source
 
-SIM = embedded_eyes.SIM
-REAL = embedded_eyes.REAL
+SIM = eye_source.SIM
+REAL = eye_source.REAL
 
 
 def _open(kind, image_size=None, **options):
-  return embedded_eyes.from_spec(kind, {k: str(v) for k, v in options.items()},
-                                 image_size)
+  return eye_source.from_spec(kind, {k: str(v) for k, v in options.items()},
+                              image_size)
+
+
+def _pitch_yaw_degrees(vectors):
+  return np.degrees(gaze_vectors.vector_to_pitch_yaw(vectors)).T
 
 
 def _neutral_parameters(**overrides):
   """One image's parameters with the head frontal and centred."""
-  params = embedded_eyes.sample_parameters(
-      embedded_eyes.stream_key(0, SIM, "train"), np.arange(1))
+  params = parameters.sample_parameters(
+      parameters.stream_key(0, SIM, "train"), np.arange(1))
   for name in ("head_pitch", "head_yaw", "head_roll", "shift_x", "shift_y",
                "openness"):
     params[name] = np.zeros(1)
@@ -82,27 +89,28 @@ def test_sim_labels_are_unit_vectors_in_the_documented_ranges():
   assert labels.shape == (3000, 3)
   np.testing.assert_allclose(np.linalg.norm(labels, axis=1), 1.0, atol=1e-6)
   assert (labels[:, 2] < 0).all()  # gaze points from the eye to the camera side
-  pitch, yaw = embedded_eyes.pitch_yaw_degrees(labels)
+  pitch, yaw = _pitch_yaw_degrees(labels)
   assert -25.0 - 1e-3 <= pitch.min() < -24.0 and 9.0 < pitch.max() <= 10.0
   assert -30.0 - 1e-3 <= yaw.min() < -29.0 and 29.0 < yaw.max() <= 30.0
 
 
-def test_gaze_vectors_match_the_mpiigaze_convention_anchor():
-  # DATA_FORMATS.md 3d: the UnityEyes sample (0.3404, 0.3879, -0.8566) maps
-  # to MPIIGaze (x, -y, z) with pitch 22.824 and yaw -21.672 degrees.
-  vector = embedded_eyes.gaze_vectors(np.array([22.824]), np.array([-21.672]))
+def test_gaze_labels_match_the_mpiigaze_convention_anchor():
+  # A real UnityEyes sample's look_vec (0.3404, 0.3879, -0.8566) is
+  # (0.3404, -0.3879, -0.8566) in the MPIIGaze frame: pitch 22.824 and yaw
+  # -21.672 degrees, as GazeML reports.
+  vector = parameters.gaze_labels(np.array([22.824]), np.array([-21.672]))
   np.testing.assert_allclose(vector[0], [0.3404, -0.3879, -0.8566], atol=2e-4)
-  pitch, yaw = embedded_eyes.pitch_yaw_degrees(vector)
+  pitch, yaw = _pitch_yaw_degrees(vector)
   np.testing.assert_allclose([pitch[0], yaw[0]], [22.824, -21.672], atol=1e-6)
 
 
 def test_labels_are_those_the_images_are_rendered_with():
   source = _open(SIM, n=5, seed=7)
-  params = embedded_eyes.sample_parameters(source.key, np.arange(5))
+  params = parameters.sample_parameters(source.key, np.arange(5))
   np.testing.assert_allclose(
       source.labels(),
-      embedded_eyes.gaze_vectors(params["pitch"], params["yaw"]), atol=1e-6)
-  rendered = embedded_eyes.render_eyes(params, (35, 55), real=False)
+      parameters.gaze_labels(params["pitch"], params["yaw"]), atol=1e-6)
+  rendered = render.render_eyes(params, (35, 55), real=False)
   np.testing.assert_array_equal(source_lib.uint8_to_unit(rendered)[..., None],
                                 source.read_all())
 
@@ -154,9 +162,8 @@ def test_pupil_moves_as_the_gaze_label_says():
   for name, pitch, yaw in [("left", 0, 20), ("right", 0, -20), ("up", 8, 0),
                            ("down", -15, 0)]:
     params = _neutral_parameters(pitch=pitch, yaw=yaw)
-    labels[name] = embedded_eyes.gaze_vectors(params["pitch"],
-                                              params["yaw"])[0]
-    image = embedded_eyes.render_eyes(params, (35, 55), real=False)[0]
+    labels[name] = parameters.gaze_labels(params["pitch"], params["yaw"])[0]
+    image = render.render_eyes(params, (35, 55), real=False)[0]
     centroids[name] = _pupil_centroid(image)
   assert labels["left"][0] < 0 < labels["right"][0]
   assert labels["up"][1] < 0 < labels["down"][1]
@@ -168,17 +175,17 @@ def test_pupil_moves_as_the_gaze_label_says():
   expected_y = 13.0 * (np.sin(np.radians(15)) + np.sin(np.radians(8)))
   assert 0.6 * expected_y < shift_y < 1.3 * expected_y
   # The same holds in the real domain's rendering.
-  left = embedded_eyes.render_eyes(_neutral_parameters(pitch=0, yaw=20),
-                                   (35, 55), real=True)[0]
-  right = embedded_eyes.render_eyes(_neutral_parameters(pitch=0, yaw=-20),
-                                    (35, 55), real=True)[0]
+  left = render.render_eyes(_neutral_parameters(pitch=0, yaw=20), (35, 55),
+                            real=True)[0]
+  right = render.render_eyes(_neutral_parameters(pitch=0, yaw=-20), (35, 55),
+                             real=True)[0]
   assert _pupil_centroid(right)[1] - _pupil_centroid(left)[1] > 5.0
 
 
 def test_upper_lid_drops_when_looking_down():
   def opening_rows(pitch):
     params = _neutral_parameters(pitch=pitch, yaw=0)
-    image = embedded_eyes.render_eyes(params, (35, 55), real=False)[0]
+    image = render.render_eyes(params, (35, 55), real=False)[0]
     # The sclera and iris column under the eye centre, brighter or darker
     # than the skin: count rows that differ from the skin above.
     column = image[:, 27].astype(float)
@@ -195,10 +202,10 @@ def test_real_domain_has_more_local_detail_with_similar_global_statistics():
     return np.mean(
         [np.abs(cv2.Laplacian(i, cv2.CV_32F)).mean() for i in images])
 
-  # Measured at n=2000: 0.069 (sim) against 0.134 (real).
+  # At n=2000 the mean |Laplacian| is 0.069 (sim) and 0.134 (real).
   assert laplacian(real) > 1.4 * laplacian(sim)
-  # Global brightness and contrast stay comparable (measured at n=2000:
-  # means 0.16 / 0.12, standard deviations 0.18 / 0.22).
+  # Global brightness and contrast stay comparable (at n=2000: means
+  # 0.16 / 0.12, standard deviations 0.18 / 0.22).
   assert abs(sim.mean() - real.mean()) < 0.12
   assert abs(sim.std(axis=(1, 2)).mean() - real.std(axis=(1, 2)).mean()) < 0.08
 
@@ -206,6 +213,8 @@ def test_real_domain_has_more_local_detail_with_similar_global_statistics():
 def test_open_source_parses_embedded_specs():
   source = specs.open_source("embedded-eyes-real?split=test&n=5&seed=2",
                              (36, 60))
+  assert isinstance(source, eye_source.EmbeddedEyeSource)
+  assert source.description == "embedded-eyes-real?split=test&n=5&seed=2"
   assert len(source) == 5 and source.image_shape == (36, 60)
   assert source.has_labels
   assert len(specs.open_source("embedded-eyes-sim?n=7")) == 7
@@ -219,19 +228,38 @@ def test_default_sizes():
 
 
 @pytest.mark.parametrize("kind,options,fault", [
-    (SIM, {"split": "labelled"}, "split='labelled' is not one of"),
-    (REAL, {"split": "val"}, "split='val' is not one of"),
+    (SIM, {"split": "labelled"},
+     "option split='labelled' is not one of ['train', 'test']"),
+    (REAL, {"split": "val"},
+     "option split='val' is not one of ['train', 'test', 'labelled']"),
     (SIM, {"n": "many"}, "option n='many' is not an integer"),
     (SIM, {"n": "0"}, "option n=0 is below 1"),
     (REAL, {"seed": "-1"}, "option seed=-1 is below 0"),
-    (REAL, {"size": "3"}, "unknown option(s) ['size']"),
+    (REAL, {"size": "3"},
+     "unknown option(s) ['size']; expected ['n', 'seed', 'split']"),
+    (SIM, {"views": "1"},
+     "unknown option(s) ['views']; expected ['n', 'seed', 'split']"),
+    ("embedded-eyes-other", {},
+     "not an embedded eye domain (expected embedded-eyes-sim or "
+     "embedded-eyes-real)"),
 ])
 def test_bad_options_raise_one_line_data_errors(kind, options, fault):
   with pytest.raises(source_lib.DataError) as error:
-    embedded_eyes.from_spec(kind, options, None)
-  message = str(error.value)
-  assert message.startswith(f"{kind}: ") and fault in message
-  assert "\n" not in message
+    eye_source.from_spec(kind, options, None)
+  assert str(error.value) == f"{kind}: {fault}"
+
+
+def test_empty_options_take_their_defaults():
+  source = eye_source.from_spec(SIM, {"n": "", "seed": "", "split": ""}, None)
+  assert source.description == "embedded-eyes-sim?split=train&n=20000&seed=0"
+
+
+@pytest.mark.parametrize("size", [(0, 55), (35,), (3, 4, 5)])
+def test_bad_image_size_raises(size):
+  with pytest.raises(source_lib.DataError) as error:
+    eye_source.from_spec(SIM, {"n": "1"}, size)
+  assert str(error.value) == (f"embedded-eyes-sim: image size {size} is not "
+                              "a positive (height, width)")
 
 
 def test_read_rejects_out_of_range_indices():

@@ -24,13 +24,14 @@ import concurrent.futures
 import os
 import sys
 import threading
-import time
 from typing import Dict, Optional, TextIO, Tuple
 
 import h5py
 import numpy as np
 import pandas as pd
 
+from core import files
+from core import progress as progress_lib
 from data import source as source_lib
 from data import spec_options
 
@@ -117,22 +118,6 @@ def _switch_to_float16(f: h5py.File, written: int, chunk: int) -> None:
   f.move(IMAGES + ".float16", IMAGES)
 
 
-def _hms(seconds: float) -> str:
-  seconds = int(round(seconds))
-  return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def _progress(log: Optional[TextIO], done: int, total: int,
-              started: float) -> None:
-  if log is None:
-    return
-  elapsed = max(time.monotonic() - started, 1e-9)
-  rate = done / elapsed
-  print(f"prepare: {done}/{total} images ({100.0 * done / total:.1f}%), "
-        f"{rate:,.0f} images/s, elapsed {_hms(elapsed)}, "
-        f"ETA {_hms((total - done) / rate)}", file=log, flush=True)
-
-
 def write_cache(source: source_lib.ImageSource, path: str,
                 chunk: int = 4096, spec: Optional[str] = None,
                 log: Optional[TextIO] = sys.stderr) -> None:
@@ -141,9 +126,9 @@ def write_cache(source: source_lib.ImageSource, path: str,
   Images are read `chunk` at a time with ``source.read`` (fewer when a chunk
   would exceed ``MAX_CHUNK_BYTES``; the next chunk is read in a background
   thread while the current one is compressed and written), so memory holds
-  two chunks, never the source. The file is built as ``PATH.tmp`` and
-  renamed into place only once complete, so a killed run leaves no cache
-  that looks valid. A progress line per chunk goes to `log`.
+  two chunks, never the source. The file is built under a temporary name
+  and renamed into place only once complete, so a killed run leaves no cache
+  that looks valid. The progress line (core.progress) goes to `log`.
 
   Args:
     source: any ImageSource.
@@ -160,9 +145,9 @@ def write_cache(source: source_lib.ImageSource, path: str,
   image_bytes = 4 * source.image_shape[0] * source.image_shape[1]
   chunk = min(chunk, max(1, MAX_CHUNK_BYTES // image_bytes))
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp"
-  started = time.monotonic()
-  try:
+  progress = progress_lib.Progress(count, "prepare", "images", log)
+
+  def build(tmp):
     with h5py.File(tmp, "w") as f, \
         concurrent.futures.ThreadPoolExecutor(1) as reader:
       f.attrs["description"] = source.description
@@ -201,14 +186,11 @@ def write_cache(source: source_lib.ImageSource, path: str,
           storage = "float16"
         stop = start + len(images)
         f[IMAGES][start:stop] = levels if storage == "uint8" else images
-        _progress(log, stop, count, started)
+        progress.set(stop)
       f.attrs["storage"] = storage
       f.attrs["complete"] = True
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise
+
+  files.write_with(path, build)
 
 
 class CacheSource(source_lib.ImageSource):

@@ -17,7 +17,8 @@ from data import cache
 from data import source as source_lib
 from data import specs
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def _gray_source(n=50, shape=(7, 11), seed=0):
@@ -100,10 +101,14 @@ def test_streams_in_chunks_and_reports_progress(tmp_path):
   log = io.StringIO()
   cache.write_cache(source, str(tmp_path / "s.h5"), chunk=8, log=log)
   assert source.sizes == [8, 8, 8, 8, 8, 8, 2]
-  lines = log.getvalue().splitlines()
-  assert len(lines) == 7
-  assert lines[-1].startswith("prepare: 50/50 images (100.0%)")
-  assert "images/s" in lines[0] and "ETA 0:00:" in lines[0]
+  # One redraw of the progress line per chunk, then a newline.
+  text = log.getvalue()
+  assert text.endswith("\n")
+  lines = [line.strip() for line in text.split("\r") if line.strip()]
+  assert [line.split()[1] for line in lines] == [
+      "8/50", "16/50", "24/50", "32/50", "40/50", "48/50", "50/50"]
+  assert lines[-1].startswith("prepare: 50/50 (100.0%)")
+  assert "images/s" in lines[0] and "ETA 0m00s" in lines[0]
 
 
 def test_chunks_shrink_to_the_byte_cap(tmp_path, monkeypatch):
@@ -226,7 +231,7 @@ def test_prepare_binary_on_a_folder(tmp_path):
       cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
   assert run.returncode == 0, run.stderr
   assert run.stderr.count("prepare: ") == 3
-  assert "prepare: 5/5 images (100.0%)" in run.stderr
+  assert "prepare: 5/5 (100.0%)" in run.stderr
   cached = specs.open_source(f"h5:{output}")
   expected = cv2.resize(levels[3], (10, 6), interpolation=cv2.INTER_AREA)
   assert np.array_equal(source_lib.unit_to_uint8(cached.read([3])[0, ..., 0]),

@@ -9,6 +9,8 @@
                  error exit, flags.txt
     estimator.py the estimator schedule (HParams common to the gaze and
                  hand estimators) and its resumable early-stopping loop
+    estimator_cli.py  the schedule's flags and the evaluate binaries' main,
+                 shared by gaze/ and handpose/
 
 Dependency direction: core <- data <- refiner, gaze, handpose <- benchmarks.
 core imports no other package of the project.

@@ -79,6 +79,16 @@ def guarded(main: Callable[[List[str]], Optional[int]]
   return wrapped
 
 
+def parse_flags(argv: List[str]) -> List[str]:
+  """absl's flag parsing, with a bad flag (unknown, missing, out of its
+  choices) reported as the same one line and exit status 1."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    sys.stderr.write(error_line(e) + "\n")
+    sys.exit(1)
+
+
 def run(main: Callable[[List[str]], Optional[int]]) -> None:
   """absl's app.run with the one error exit (see ``guarded``)."""
-  app.run(guarded(main))
+  app.run(guarded(main), flags_parser=parse_flags)

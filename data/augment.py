@@ -1,10 +1,9 @@
 """Photometric augmentation of [-1, 1] grayscale image batches, in TF graph.
 
-Used by the "synthetic + augmentation" and "refined + augmentation" baselines
-of Table 2: a gaze estimator trained on clean simulator images with random
-gain, gamma, blur and noise is the baseline a refiner must beat (a simple
-augmentation closed most of the gap on the generated eye world, see the
-project's measured notes). The paper itself uses no augmentation for gaze.
+Used by the "synthetic + augmentation" and "refined + augmentation" rows of
+our Table 2: a gaze estimator trained on clean simulator images with random
+gain, gamma, blur and noise is a cheap baseline a refiner must beat. The
+paper itself uses no augmentation for gaze.
 
 Every op works on a batch ``(b, H, W, 1)`` and draws one parameter per image
 with stateless random ops from a ``seed`` tensor of shape [2]: the same seed

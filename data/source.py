@@ -131,6 +131,37 @@ class SubsetSource(ImageSource):
     return self.parent.read(self.indices[np.asarray(indices, np.int64)])
 
 
+def split_train_validation(source: ImageSource, schedule
+                          ) -> Tuple[ImageSource, ImageSource]:
+  """(train, validation) subsets of one labelled source, fixed by the seed.
+
+  The paper names no validation set for "until the validation error
+  converges"; the estimators hold out a share of their own training source
+  (never the test set). The indices come from core.estimator.split_indices:
+  nested training subsets (a smaller `subset_fraction`'s images are part of
+  a larger's) and the same validation images for every subset.
+
+  Args:
+    source: the labelled training source.
+    schedule: a core.estimator.Schedule (seed, validation_fraction,
+      max_validation, subset_fraction).
+
+  Returns:
+    Subsets described as SOURCE[train] and SOURCE[validation].
+
+  Raises:
+    DataError: no image is left for training.
+  """
+  # core.estimator imports TensorFlow; this module stays importable without.
+  from core import estimator  # pylint: disable=g-import-not-at-top
+  try:
+    train, validation = estimator.split_indices(len(source), schedule)
+  except ValueError as e:
+    raise DataError(source.description, str(e)) from None
+  return (source.subset(train, f"{source.description}[train]"),
+          source.subset(validation, f"{source.description}[validation]"))
+
+
 def uint8_to_unit(images: np.ndarray) -> np.ndarray:
   """8-bit gray levels to [-1, 1] (the mapping every grayscale source uses)."""
   return np.asarray(images, np.float32) / 127.5 - 1.0

@@ -5,18 +5,16 @@ r"""Evaluates a trained gaze estimator on a labelled test source.
 
 Reads WORKDIR/estimator.keras, opens the test source at the model's input
 size, and writes metrics.json (mean, median, % within 5..20 degrees, n),
-errors.csv (per image) and curve.csv (Fig. 7's cumulative curve) to OUTPUT
-(default WORKDIR/eval).
+errors.csv (per image), curve.csv (Fig. 7's cumulative curve) and flags.txt
+to OUTPUT (default WORKDIR/eval).
 """
 
 import json
-import os
 
-from absl import app
 from absl import flags
-import keras
 
-from data import source as source_lib
+from core import cli
+from core import estimator_cli
 from data import specs
 from gaze import train_lib
 
@@ -29,32 +27,20 @@ _OUTPUT = flags.DEFINE_string("output", None,
                               "Output directory (default WORKDIR/eval).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 512,
                                    "Images per forward pass.")
+_THREADS = cli.define_threads()
+flags.adopt_module_key_flags(cli)  # --threads shows in --helpshort.
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  model_path = os.path.join(_WORKDIR.value, train_lib.ESTIMATOR)
-  if not os.path.exists(model_path):
-    raise app.UsageError(f"{model_path}: no trained estimator (run "
-                         "gaze.train first)")
-  model = keras.models.load_model(model_path)
-  try:
-    source = specs.open_source(_TEST.value, tuple(model.input_shape[1:3]))
-  except ValueError as e:  # DataError included: a bad SPEC or bad data.
-    raise app.UsageError(str(e))
-  try:
-    result = train_lib.evaluate(model, source,
-                                _OUTPUT.value or os.path.join(
-                                    _WORKDIR.value, "eval"),
-                                _BATCH_SIZE.value)
-  except source_lib.DataError as e:
-    raise app.UsageError(str(e))
+  cli.start(argv, _THREADS.value)  # Before any TensorFlow op runs.
+  result = estimator_cli.evaluate_main(
+      train_lib.evaluate, specs.open_source, _WORKDIR.value, _TEST.value,
+      _OUTPUT.value, _BATCH_SIZE.value)
   print(json.dumps(result))
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ training images, never the test set) is held out, its mean angular error is
 measured every `eval_every` steps, the best weights are kept, and training
 stops after `patience` evaluations without improvement or at `max_steps`.
 
-A work directory holds everything a run leaves behind (data/rundir.py, which
-also runs the early-stopping loop shared with the hand-pose trainer):
+The schedule and the resumable early-stopping loop are the ones the hand
+estimator uses too (core/estimator.py), and a run leaves the same files:
 
     estimator.keras   the best model so far (by validation error)
     train_log.csv     step, train loss, train and validation error, time
@@ -22,7 +22,6 @@ with seed (seed, step), so it continues with the batches it would have seen.
 """
 
 import dataclasses
-import json
 import os
 from typing import Dict, Union
 
@@ -30,81 +29,49 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core import estimator
+from core import files
 from data import augment as augment_lib
 from data import pipeline
-from data import rundir
 from data import source as source_lib
 from gaze import metrics
 from gaze import networks
 
-ESTIMATOR = rundir.ESTIMATOR
-TRAIN_LOG = rundir.TRAIN_LOG
-DONE = rundir.DONE
+ESTIMATOR = estimator.ESTIMATOR
+TRAIN_LOG = estimator.TRAIN_LOG
+DONE = estimator.DONE
 LOG_COLUMNS = ("step", "train_loss", "train_error_deg", "val_error_deg",
                "seconds")
+# Adam: the paper's SGD at 0.001 barely moves this CNN in a CPU budget
+# (README, choices the paper leaves open); SGD stays available.
+OPTIMIZERS = ("adam", "sgd")
+# The paper's batch size and learning rate (section 3.1); the rest of the
+# schedule is ours (the paper trains "until the validation error converges").
+SCHEDULE = estimator.Schedule(
+    batch_size=512, learning_rate=1e-3, optimizer="adam", max_steps=10000,
+    eval_every=250, patience=10, validation_fraction=0.1,
+    max_validation=5000)
 
 
 @dataclasses.dataclass(frozen=True)
 class HParams:
-  """Hyper-parameters of one estimator training run.
+  """Hyper-parameters of one gaze estimator training run.
 
   Attributes:
-    batch_size: images per step (paper: 512).
-    learning_rate: constant learning rate (paper: 0.001).
-    optimizer: 'adam' or 'sgd'. The paper says "SGD"; at lr 0.001 plain SGD
-      moves this CNN far too slowly for a CPU budget, so Adam at the paper's
-      rate is the default. Measured on the embedded eye world (200 steps of
-      batch 64, validation error): Adam 3.5 deg; SGD 17.7 deg (no better than
-      always predicting the mean gaze); SGD with momentum 0.9, 10.2 deg.
-    momentum: SGD momentum (the paper states none); ignored by Adam.
-    max_steps: hard limit on training steps.
-    eval_every: steps between validation measurements (and checkpoints).
-    patience: evaluations without a new best validation error before
-      stopping ("until the validation error converges").
-    validation_fraction: share of the training source held out for
-      validation.
-    max_validation: cap on the number of validation images (keeps each
-      evaluation short on a 1.2 M-image source).
-    subset_fraction: share of the remaining training images used for
-      training: Table 2's "1x" is 0.25 and "4x" is 1.0. Subsets are nested
-      (1x is part of 4x) and the validation set is the same for both.
-    augment: apply data.augment photometric augmentation to training batches.
-    seed: seeds the split, the batch order, augmentation and initial weights.
-    precision: 'float32' or 'mixed_bfloat16' (bf16 compute, float32 weights).
+    schedule: how it is trained (core.estimator.Schedule); the optimizer is
+      one of OPTIMIZERS. `max_validation` keeps each evaluation short on a
+      1.2 M-image source; `subset_fraction` is Table 2's "1x" (0.25) or
+      "4x" (1.0).
+    augment: data.augment's photometric augmentation of training batches
+      (Table 2's "+ augmentation" rows; the paper uses none for gaze).
   """
-  batch_size: int = 512
-  learning_rate: float = 1e-3
-  optimizer: str = "adam"
-  momentum: float = 0.0
-  max_steps: int = 10000
-  eval_every: int = 250
-  patience: int = 10
-  validation_fraction: float = 0.1
-  max_validation: int = 5000
-  subset_fraction: float = 1.0
+  schedule: estimator.Schedule = SCHEDULE
   augment: bool = False
-  seed: int = 0
-  precision: str = "float32"
 
   def __post_init__(self):
-    if self.optimizer not in ("adam", "sgd"):
-      raise ValueError(f"optimizer must be 'adam' or 'sgd', got "
-                       f"{self.optimizer!r}")
-    if self.precision not in ("float32", "mixed_bfloat16"):
-      raise ValueError(f"precision must be 'float32' or 'mixed_bfloat16', "
-                       f"got {self.precision!r}")
-    if not 0.0 < self.validation_fraction < 1.0:
-      raise ValueError("validation_fraction must be in (0, 1)")
-    if not 0.0 < self.subset_fraction <= 1.0:
-      raise ValueError("subset_fraction must be in (0, 1]")
-    for name in ("batch_size", "max_steps", "eval_every", "patience",
-                 "max_validation"):
-      if getattr(self, name) <= 0:
-        raise ValueError(f"{name} must be positive")
-
-
-# The validation split both estimator trainers hold out (data/rundir.py).
-split_source = rundir.split_source
+    if self.schedule.optimizer not in OPTIMIZERS:
+      raise ValueError(f"the gaze estimator's optimizer must be one of "
+                       f"{list(OPTIMIZERS)}, got {self.schedule.optimizer!r}")
 
 
 def l2_loss(predicted, true):
@@ -116,13 +83,6 @@ def l2_loss(predicted, true):
   predicted = tf.cast(predicted, tf.float32)
   return 0.5 * tf.reduce_mean(
       tf.reduce_sum(tf.square(predicted - true), axis=-1))
-
-
-def make_optimizer(hparams: HParams) -> keras.optimizers.Optimizer:
-  if hparams.optimizer == "sgd":
-    return keras.optimizers.SGD(hparams.learning_rate,
-                                momentum=hparams.momentum)
-  return keras.optimizers.Adam(hparams.learning_rate)
 
 
 def make_train_step(model: keras.Model,
@@ -156,9 +116,32 @@ def _predict(forward, images: np.ndarray, batch_size: int) -> np.ndarray:
   return np.concatenate(outputs) if outputs else np.zeros((0, 3), np.float32)
 
 
+def training_batches(train_src: source_lib.ImageSource, hparams: HParams,
+                     start: int) -> tf.data.Dataset:
+  """(images, labels) batches `start` .. max_steps - 1.
+
+  Batch t is drawn by stream position and augmented with seed (seed, t), so
+  a resumed run sees exactly the batches an uninterrupted one would have.
+  """
+  schedule = hparams.schedule
+  dataset = pipeline.stream(train_src, schedule.batch_size,
+                            seed=schedule.seed, start_batch=start,
+                            num_batches=max(schedule.max_steps - start, 0),
+                            label_columns=source_lib.GAZE_COLUMNS)
+  if not hparams.augment:
+    return dataset
+  positions = tf.data.Dataset.range(start, schedule.max_steps)
+  return tf.data.Dataset.zip(positions, dataset).map(
+      lambda t, batch: (augment_lib.augment(
+          batch[0], tf.stack([tf.cast(schedule.seed, tf.int64), t])),
+                        batch[1]),
+      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+  ).prefetch(tf.data.AUTOTUNE)
+
+
 # Bound here so tests can patch this module's file writer alone (train
 # passes it on to the shared loop).
-_write_atomic = rundir.write_atomic
+_write_atomic = files.write_atomic
 
 
 def train(hparams: HParams, train_source: source_lib.ImageSource,
@@ -168,62 +151,52 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
   Args:
     hparams: the run's hyper-parameters.
     train_source: images of the training domain with GAZE_COLUMNS labels;
-      `hparams.validation_fraction` of it is held out for validation.
+      `schedule.validation_fraction` of it is held out for validation.
     workdir: where the model, log and checkpoints go (created if missing).
 
   Returns:
     The statistics also written to `workdir/DONE` (JSON): steps, best_step,
     best_val_error_deg, stopped_early, n_train, n_validation,
-    train_seconds, images_per_second.
+    train_seconds, images_per_second, resumed_from_step, hparams.
+
+  Raises:
+    DataError: the source has no gaze labels or is too small to split.
   """
   os.makedirs(workdir, exist_ok=True)
-  done = rundir.read_done(workdir)
+  done = estimator.read_done(workdir)
   if done is not None:
     return done
 
+  schedule = hparams.schedule
   train_source.labels(source_lib.GAZE_COLUMNS)  # Fail now if unlabelled.
-  train_src, val_src = split_source(train_source, hparams)
+  train_src, val_src = source_lib.split_train_validation(train_source,
+                                                         schedule)
   val_images = val_src.read_all()
   val_labels = val_src.labels(source_lib.GAZE_COLUMNS)
 
-  keras.utils.set_random_seed(hparams.seed)  # The initial weights.
+  keras.utils.set_random_seed(schedule.seed)  # The initial weights.
   model = networks.gaze_estimator((*train_src.image_shape, 1),
-                                  dtype=hparams.precision)
-  optimizer = make_optimizer(hparams)
+                                  dtype=schedule.precision)
+  optimizer = estimator.make_optimizer(schedule)
   optimizer.build(model.trainable_variables)  # So a restore fills its slots.
   forward = _forward(model)
   loss_mean = keras.metrics.Mean()
   error_mean = metrics.MeanAngularError()
   train_step = make_train_step(model, optimizer, loss_mean, error_mean)
 
-  def make_batches(start):
-    dataset = pipeline.stream(train_src, hparams.batch_size,
-                              seed=hparams.seed, start_batch=start,
-                              num_batches=max(hparams.max_steps - start, 0),
-                              label_columns=source_lib.GAZE_COLUMNS)
-    if not hparams.augment:
-      return dataset
-    # Seed each batch by its stream position: resumable and reproducible.
-    positions = tf.data.Dataset.range(start, hparams.max_steps)
-    return tf.data.Dataset.zip(positions, dataset).map(
-        lambda t, batch: (augment_lib.augment(
-            batch[0], tf.stack([tf.cast(hparams.seed, tf.int64), t])),
-                          batch[1]),
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    ).prefetch(tf.data.AUTOTUNE)
-
   def validate():
     """Mean angular error on the validation split, and the log columns."""
     error = float(np.mean(metrics.angular_error(
-        _predict(forward, val_images, hparams.batch_size), val_labels)))
+        _predict(forward, val_images, schedule.batch_size), val_labels)))
     columns = [f"{float(loss_mean.result()):.6g}",
                f"{float(error_mean.result()):.6g}", f"{error:.6g}"]
     loss_mean.reset_state()
     error_mean.reset_state()
     return error, columns
 
-  return rundir.train_with_early_stopping(
-      workdir, hparams, model, optimizer, train_step, make_batches, validate,
+  return estimator.train_with_early_stopping(
+      workdir, hparams, model, optimizer, train_step,
+      lambda start: training_batches(train_src, hparams, start), validate,
       LOG_COLUMNS, "best_val_error_deg", (len(train_src), len(val_src)),
       write=_write_atomic)
 
@@ -274,16 +247,15 @@ def write_evaluation(predicted: np.ndarray, labels: np.ndarray, filenames,
   errors = metrics.angular_error(predicted, labels)
   result = metrics.summary(errors, thresholds)
   os.makedirs(output_dir, exist_ok=True)
-  _write_atomic(os.path.join(output_dir, "metrics.json"),
-                json.dumps(result, indent=2) + "\n")
+  files.write_json(os.path.join(output_dir, "metrics.json"), result)
   rows = [[name, f"{e:.6f}", *(f"{v:.6f}" for v in p),
            *(f"{v:.6f}" for v in t)]
           for name, e, p, t in zip(filenames, errors, predicted, labels)]
-  _write_atomic(os.path.join(output_dir, "errors.csv"), rundir.csv_text(
+  files.write_atomic(os.path.join(output_dir, "errors.csv"), files.csv_text(
       ("filename", "error_deg", "pred_x", "pred_y", "pred_z",
        *source_lib.GAZE_COLUMNS), rows))
   grid, curve = metrics.cumulative_curve(errors)
-  _write_atomic(os.path.join(output_dir, "curve.csv"), rundir.csv_text(
+  files.write_atomic(os.path.join(output_dir, "curve.csv"), files.csv_text(
       ("distance_deg", "pct_within"),
       [[f"{d:g}", f"{p:.4f}"] for d, p in zip(grid, curve)]))
   return result

@@ -1,7 +1,7 @@
 """Hand-pose error and the statistics the paper reports from it.
 
 The paper reports "% of images within d [pixels]" for d = 1..10 (Fig. 12) and
-at d = 5 px (Table 4). Two things are not stated (SPEC.md section 9):
+at d = 5 px (Table 4). Two things are not stated:
 
 * **The pixel unit.** Fig. 12's curves step up exactly at distances
   sqrt(i^2 + j^2) (1, 1.41, 2, 2.24, ...), so predictions and truth lay on an

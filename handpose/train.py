@@ -13,14 +13,12 @@ train_log.csv, DONE and flags.txt.
 
 import json
 
-from absl import app
 from absl import flags
 
-from data import source as source_lib
+from core import cli
+from core import estimator_cli
 from data import specs
 from handpose import train_lib
-from refiner import common_flags
-from refiner import runtime
 
 _DEFAULTS = train_lib.HParams()
 
@@ -32,29 +30,11 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.",
 _IMAGE_SIZE = flags.DEFINE_string(
     "image_size", "224x224", "HEIGHTxWIDTH the source is read at (the "
     "paper's hand crops are 224x224).")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size,
-                                   "Images per step.")
-_LEARNING_RATE = flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate,
-                                    "Constant learning rate.")
-_OPTIMIZER = flags.DEFINE_enum(
-    "optimizer", _DEFAULTS.optimizer, ["adam", "rmsprop"],
-    "Optimizer (Newell et al.: rmsprop at 2.5e-4).")
-_MAX_STEPS = flags.DEFINE_integer("max_steps", _DEFAULTS.max_steps,
-                                  "Most training steps.")
-_EVAL_EVERY = flags.DEFINE_integer(
-    "eval_every", _DEFAULTS.eval_every,
-    "Steps between validation evaluations and checkpoints.")
-_PATIENCE = flags.DEFINE_integer(
-    "patience", _DEFAULTS.patience,
-    "Evaluations without improvement before stopping.")
-_VALIDATION_FRACTION = flags.DEFINE_float(
-    "validation_fraction", _DEFAULTS.validation_fraction,
-    "Share of the training source held out for validation.")
-_MAX_VALIDATION = flags.DEFINE_integer(
-    "max_validation", _DEFAULTS.max_validation, "Most validation images.")
-_SUBSET_FRACTION = flags.DEFINE_float(
-    "subset_fraction", _DEFAULTS.subset_fraction,
-    "Share of the remaining training images used.")
+_SCHEDULE = estimator_cli.define_schedule_flags(
+    _DEFAULTS.schedule, train_lib.OPTIMIZERS, {
+        "batch_size": "Not stated in the paper (Newell et al.: 6).",
+        "optimizer": "Newell et al.: rmsprop at 2.5e-4.",
+    })
 _AUGMENT = flags.DEFINE_boolean(
     "augment", _DEFAULTS.augment,
     "Random rotations, scales and shifts of training batches (the paper's "
@@ -76,45 +56,29 @@ _NUM_STACKS = flags.DEFINE_integer("num_stacks", _DEFAULTS.num_stacks,
                                    "Hourglass blocks (paper: 2).")
 _DEPTH = flags.DEFINE_integer("depth", _DEFAULTS.depth,
                               "Pooling levels per hourglass (Newell: 4).")
-_SEED = flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed.")
-_PRECISION = flags.DEFINE_enum(
-    "precision", _DEFAULTS.precision, ["float32", "mixed_bfloat16"],
-    "Compute precision (weights stay float32).")
-_THREADS = common_flags.define_threads()
+_THREADS = cli.define_threads()
+# The shared flags show in --helpshort as this binary's own.
+flags.adopt_module_key_flags(estimator_cli)
+flags.adopt_module_key_flags(cli)
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  if not runtime.apply_thread_flag(_THREADS.value):  # Before any TF op runs.
-    return 1
-  try:
-    hparams = train_lib.HParams(
-        batch_size=_BATCH_SIZE.value, learning_rate=_LEARNING_RATE.value,
-        optimizer=_OPTIMIZER.value, max_steps=_MAX_STEPS.value,
-        eval_every=_EVAL_EVERY.value, patience=_PATIENCE.value,
-        validation_fraction=_VALIDATION_FRACTION.value,
-        max_validation=_MAX_VALIDATION.value,
-        subset_fraction=_SUBSET_FRACTION.value, augment=_AUGMENT.value,
-        max_rotation_deg=_MAX_ROTATION.value, sigma=_SIGMA.value,
-        heatmap_size=_HEATMAP_SIZE.value,
-        foreground_weight=_FOREGROUND_WEIGHT.value, filters=_FILTERS.value,
-        num_stacks=_NUM_STACKS.value, depth=_DEPTH.value, seed=_SEED.value,
-        precision=_PRECISION.value)
-    image_size = specs.parse_image_size(_IMAGE_SIZE.value)
-    source = specs.open_source(_TRAIN.value, image_size)
-  except ValueError as e:  # DataError included: bad flags, SPEC or data.
-    raise app.UsageError(str(e))
-  runtime.write_flags_file(_WORKDIR.value, flags.FLAGS.flags_into_string())
-  try:
-    stats = train_lib.train(hparams, source, _WORKDIR.value)
-  except source_lib.DataError as e:
-    raise app.UsageError(str(e))
+  cli.start(argv, _THREADS.value)  # Before any TensorFlow op runs.
+  hparams = train_lib.HParams(
+      schedule=_SCHEDULE(), augment=_AUGMENT.value,
+      max_rotation_deg=_MAX_ROTATION.value, sigma=_SIGMA.value,
+      heatmap_size=_HEATMAP_SIZE.value, filters=_FILTERS.value,
+      num_stacks=_NUM_STACKS.value, depth=_DEPTH.value,
+      foreground_weight=_FOREGROUND_WEIGHT.value)
+  source = specs.open_source(_TRAIN.value,
+                             specs.parse_image_size(_IMAGE_SIZE.value))
+  cli.write_flags_file(_WORKDIR.value)
+  stats = train_lib.train(hparams, source, _WORKDIR.value)
   print(json.dumps({k: v for k, v in stats.items() if k != "hparams"}))
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,17 @@ no validation set, loss, optimizer or batch size. Here:
   (HParams.foreground_weight > 0) pixels weigh 1 + w * target, so the few
   pixels near a joint are not drowned by the background: a small hourglass
   trained with plain MSE on a CPU budget stays on the plateau of predicting
-  zeros everywhere (measured in HParams.foreground_weight).
+  zeros everywhere (README, Table 4 notes).
 * **Optimizer**: Adam at 1e-3 by default, RMSprop at 2.5e-4 (Newell's) as an
-  option; see HParams.optimizer for the measurement behind the choice.
+  option (see OPTIMIZERS).
 * **Validation**: a fixed fraction of the *training* source (the same domain
   as the training images, never the test set) is held out. Its mean joint
   error in heatmap pixels is measured every `eval_every` steps, the best
   weights are kept, and training stops after `patience` evaluations without
   improvement or at `max_steps`.
 
-A work directory holds what a run leaves behind, as in gaze/train_lib.py
-(both use data/rundir.py and its early-stopping loop):
+The schedule and the resumable early-stopping loop are the gaze estimator's
+(core/estimator.py), and a run leaves the same files:
 
     estimator.keras   the best model so far (by validation error)
     train_log.csv     step, train loss, validation error and % within 5 px
@@ -36,87 +36,67 @@ with seed (seed, step), so it continues with the batches it would have seen.
 """
 
 import dataclasses
-import json
 import os
-from typing import Dict, Sequence, Tuple, Union
+from typing import Callable, Dict, Sequence, Tuple, Union
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from core import estimator
+from core import files
 from data import nyu_hand
 from data import pipeline
-from data import rundir
 from data import source as source_lib
 from handpose import augment as augment_lib
 from handpose import heatmaps as heatmaps_lib
 from handpose import metrics
 from handpose import networks
 
-ESTIMATOR = rundir.ESTIMATOR
-TRAIN_LOG = rundir.TRAIN_LOG
-DONE = rundir.DONE
+ESTIMATOR = estimator.ESTIMATOR
+TRAIN_LOG = estimator.TRAIN_LOG
+DONE = estimator.DONE
 LOG_COLUMNS = ("step", "train_loss", "val_error_px", "val_pct_within_5",
                "seconds")
 # Labels: the 14 joints as (u, v) image pixel columns j00_u, j00_v, ...
 JOINT_COLUMNS = nyu_hand.JOINT_UV_COLUMNS
 NUM_JOINTS = len(JOINT_COLUMNS) // 2
+# Newell et al. trained with RMSprop at 2.5e-4. Adam at 1e-3 is the default:
+# a CPU budget needs the fastest start (as for the gaze estimator), and Adam
+# is invariant to the scale of the very small, mean-reduced heatmap loss.
+OPTIMIZERS = ("adam", "rmsprop")
+# The paper states no batch size or step budget: batch 16 (Newell et al.:
+# 6); at most 1000 validation images, as they are held in memory (1000 crops
+# of 224 x 224 take 200 MB).
+SCHEDULE = estimator.Schedule(
+    batch_size=16, learning_rate=1e-3, optimizer="adam", max_steps=20000,
+    eval_every=500, patience=10, validation_fraction=0.1, max_validation=1000)
 
-# The validation split both estimator trainers hold out.
-split_source = rundir.split_source
 # Bound here so tests can patch this module's file writer alone (train
 # passes it on to the shared loop).
-_write_atomic = rundir.write_atomic
+_write_atomic = files.write_atomic
 
 
 @dataclasses.dataclass(frozen=True)
 class HParams:
-  """Hyper-parameters of one estimator training run.
+  """Hyper-parameters of one hand-pose estimator training run.
 
   Attributes:
-    batch_size: images per step (not stated; Newell et al. used 6).
-    learning_rate: constant learning rate.
-    optimizer: 'adam' or 'rmsprop'. Newell et al. used RMSprop at 2.5e-4.
-      Adam at 1e-3 is the default for the same reason as in the gaze
-      trainer: a CPU budget needs the fastest start, and Adam is invariant
-      to the scale of the (very small, mean-reduced) heatmap loss. Measured
-      on a 32 x 32 toy depth world (2 stacks, width 32, batch 16): Adam 1e-3
-      cut the training loss to 0.046 in 100 steps, RMSprop 2.5e-4 to 0.34,
-      Adam 2.5e-4 to 0.44; after 300 steps all three were still on the
-      initial plateau of heatmap regression (validation error 23.7 / 23.5 /
-      25.1 px), so the validation error does not yet separate them.
-    max_steps: hard limit on training steps.
-    eval_every: steps between validation measurements (and checkpoints).
-    patience: evaluations without a new best validation error before
-      stopping ("until the validation error converges").
-    validation_fraction: share of the training source held out.
-    max_validation: cap on the number of validation images (they are held in
-      memory: 1000 crops of 224 x 224 take 200 MB).
-    subset_fraction: share of the remaining training images used.
-    augment: random rotation / scale / shift (handpose/augment.py).
+    schedule: how it is trained (core.estimator.Schedule); the optimizer is
+      one of OPTIMIZERS.
+    augment: random rotation / scale / shift (handpose/augment.py), the
+      paper's "random [−20, 20] degree rotations and crops".
     max_rotation_deg: rotation range of the augmentation (paper: 20).
     sigma: standard deviation of the target Gaussians, heatmap pixels.
     heatmap_size: side of the output heatmaps (paper: 64).
     filters: hourglass width (Newell: 256).
     num_stacks: hourglass blocks (paper: 2).
     depth: pooling levels per hourglass (Newell: 4).
-    seed: seeds the split, batch order, augmentation and initial weights.
-    precision: 'float32' or 'mixed_bfloat16' (bf16 compute, float32
-      weights).
     foreground_weight: heatmap pixels weigh 1 + foreground_weight * target
-      in the loss (0: Newell's plain MSE). Measured on 64x64 embedded hands
-      (width 32, 1,000 steps): plain MSE stays near the all-zeros plateau
-      (25.5 % within 5 px), weight 10 reaches 44 % (50 % with Adam 2e-3).
+      in the loss (0: Newell's plain MSE). A small hourglass on a CPU budget
+      needs it to leave the all-zeros plateau (README, Table 4 notes).
   """
-  batch_size: int = 16
-  learning_rate: float = 1e-3
-  optimizer: str = "adam"
-  max_steps: int = 20000
-  eval_every: int = 500
-  patience: int = 10
-  validation_fraction: float = 0.1
-  max_validation: int = 1000
-  subset_fraction: float = 1.0
+  schedule: estimator.Schedule = SCHEDULE
   augment: bool = True
   max_rotation_deg: float = 20.0
   sigma: float = heatmaps_lib.DEFAULT_SIGMA
@@ -124,24 +104,13 @@ class HParams:
   filters: int = 256
   num_stacks: int = 2
   depth: int = 4
-  seed: int = 0
-  precision: str = "float32"
   foreground_weight: float = 0.0
 
   def __post_init__(self):
-    if self.optimizer not in ("adam", "rmsprop"):
-      raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got "
-                       f"{self.optimizer!r}")
-    if self.precision not in ("float32", "mixed_bfloat16"):
-      raise ValueError(f"precision must be 'float32' or 'mixed_bfloat16', "
-                       f"got {self.precision!r}")
-    if not 0.0 < self.validation_fraction < 1.0:
-      raise ValueError("validation_fraction must be in (0, 1)")
-    if not 0.0 < self.subset_fraction <= 1.0:
-      raise ValueError("subset_fraction must be in (0, 1]")
-    for name in ("batch_size", "max_steps", "eval_every", "patience",
-                 "max_validation", "heatmap_size", "filters", "num_stacks",
-                 "depth"):
+    if self.schedule.optimizer not in OPTIMIZERS:
+      raise ValueError(f"the hand-pose estimator's optimizer must be one of "
+                       f"{list(OPTIMIZERS)}, got {self.schedule.optimizer!r}")
+    for name in ("heatmap_size", "filters", "num_stacks", "depth"):
       if getattr(self, name) <= 0:
         raise ValueError(f"{name} must be positive")
     if self.foreground_weight < 0:
@@ -156,7 +125,7 @@ def build_estimator(hparams: HParams,
   return networks.hourglass_estimator(
       image_shape, num_joints=NUM_JOINTS, num_stacks=hparams.num_stacks,
       heatmap_size=hparams.heatmap_size, filters=hparams.filters,
-      depth=hparams.depth, dtype=hparams.precision)
+      depth=hparams.depth, dtype=hparams.schedule.precision)
 
 
 def joints_of(labels) -> np.ndarray:
@@ -192,12 +161,6 @@ def heatmap_loss(outputs: Sequence, targets, mask,
       count for o in outputs])
 
 
-def make_optimizer(hparams: HParams) -> keras.optimizers.Optimizer:
-  if hparams.optimizer == "rmsprop":
-    return keras.optimizers.RMSprop(hparams.learning_rate)
-  return keras.optimizers.Adam(hparams.learning_rate)
-
-
 def make_train_step(model: keras.Model,
                     optimizer: keras.optimizers.Optimizer,
                     loss_mean: keras.metrics.Mean,
@@ -226,21 +189,23 @@ def training_batches(train_src: source_lib.ImageSource, hparams: HParams,
   Batch t is augmented with seed (seed, t), so a resumed run sees exactly
   the batches an uninterrupted one would have.
   """
+  schedule = hparams.schedule
   image_shape = tuple(train_src.image_shape)
   size, sigma = hparams.heatmap_size, hparams.sigma
-  config = augment_lib.AugmentConfig(max_rotation_deg=hparams.max_rotation_deg)
-  dataset = pipeline.stream(train_src, hparams.batch_size, seed=hparams.seed,
-                            start_batch=start,
-                            num_batches=max(hparams.max_steps - start, 0),
+  config = augment_lib.AugmentConfig(
+      max_rotation_deg=hparams.max_rotation_deg)
+  dataset = pipeline.stream(train_src, schedule.batch_size,
+                            seed=schedule.seed, start_batch=start,
+                            num_batches=max(schedule.max_steps - start, 0),
                             label_columns=JOINT_COLUMNS)
-  positions = tf.data.Dataset.range(start, hparams.max_steps)
+  positions = tf.data.Dataset.range(start, schedule.max_steps)
 
   def prepare(t, batch):
     images, labels = batch
     joints = tf.reshape(labels, [-1, NUM_JOINTS, 2])
     if hparams.augment:
       images, joints = augment_lib.augment(
-          images, joints, tf.stack([tf.cast(hparams.seed, tf.int64), t]),
+          images, joints, tf.stack([tf.cast(schedule.seed, tf.int64), t]),
           config)
     targets, mask = heatmaps_lib.gaussian_targets(
         heatmaps_lib.image_to_heatmap(joints, image_shape, size), size, sigma)
@@ -251,8 +216,11 @@ def training_batches(train_src: source_lib.ImageSource, hparams: HParams,
   ).prefetch(tf.data.AUTOTUNE)
 
 
-def _forward(model: keras.Model):
-  """A traced function images -> the last stack's heatmaps."""
+def heatmap_forward(model: keras.Model) -> Callable:
+  """Images -> the last stack's heatmaps, as a traced function.
+
+  Trace once, call many times; `predict_joints` decodes the heatmaps.
+  """
   return tf.function(
       lambda x: networks.final_heatmaps(model(x, training=False)),
       reduce_retracing=True)
@@ -263,7 +231,7 @@ def predict_joints(forward, batches, image_shape: Tuple[int, int]
   """Joints (n, J, 2) in image pixels, decoded batch by batch.
 
   Args:
-    forward: images -> heatmaps (see `_forward`).
+    forward: images -> heatmaps (see `heatmap_forward`).
     batches: an iterable of (b, H, W, 1) image batches.
     image_shape: (H, W) of the images.
   """
@@ -286,30 +254,35 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
   Args:
     hparams: the run's hyper-parameters.
     train_source: depth crops of the training domain with JOINT_COLUMNS
-      labels; `hparams.validation_fraction` of it is held out.
+      labels; `schedule.validation_fraction` of it is held out.
     workdir: where the model, log and checkpoints go (created if missing).
 
   Returns:
     The statistics also written to `workdir/DONE` (JSON): steps, best_step,
     best_val_error_px, stopped_early, n_train, n_validation, train_seconds,
     images_per_second, resumed_from_step, hparams.
+
+  Raises:
+    DataError: the source has no joint labels or is too small to split.
   """
   os.makedirs(workdir, exist_ok=True)
-  done = rundir.read_done(workdir)
+  done = estimator.read_done(workdir)
   if done is not None:
     return done
 
   train_source.labels(JOINT_COLUMNS)  # Fail now if unlabelled.
-  train_src, val_src = split_source(train_source, hparams)
+  schedule = hparams.schedule
+  train_src, val_src = source_lib.split_train_validation(train_source,
+                                                         schedule)
   image_shape = tuple(train_src.image_shape)
   val_images = val_src.read_all()
   val_joints = joints_of(val_src.labels(JOINT_COLUMNS))
 
-  keras.utils.set_random_seed(hparams.seed)  # The initial weights.
+  keras.utils.set_random_seed(schedule.seed)  # The initial weights.
   model = build_estimator(hparams, image_shape)
-  optimizer = make_optimizer(hparams)
+  optimizer = estimator.make_optimizer(schedule)
   optimizer.build(model.trainable_variables)  # So a restore fills its slots.
-  forward = _forward(model)
+  forward = heatmap_forward(model)
   loss_mean = keras.metrics.Mean()
   train_step = make_train_step(model, optimizer, loss_mean,
                                hparams.foreground_weight)
@@ -317,7 +290,7 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
   def validate():
     """Mean joint error on the validation split, and the log columns."""
     predicted = predict_joints(
-        forward, _in_batches(val_images, hparams.batch_size), image_shape)
+        forward, _in_batches(val_images, schedule.batch_size), image_shape)
     errors = metrics.joint_errors(predicted, val_joints, image_shape)
     error = float(np.nanmean(errors))
     within = float(metrics.percent_within(errors,
@@ -327,7 +300,7 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
     loss_mean.reset_state()
     return error, columns
 
-  return rundir.train_with_early_stopping(
+  return estimator.train_with_early_stopping(
       workdir, hparams, model, optimizer, train_step,
       lambda start: training_batches(train_src, hparams, start), validate,
       LOG_COLUMNS, "best_val_error_px", (len(train_src), len(val_src)),
@@ -362,7 +335,7 @@ def evaluate(model_or_path: Union[keras.Model, str],
         test_source.description, f"images are {test_source.image_shape}, "
         f"the model expects {expected}")
   true_uv = joints_of(test_source.labels(JOINT_COLUMNS))
-  predicted = predict_joints(_forward(model),
+  predicted = predict_joints(heatmap_forward(model),
                              pipeline.ordered(test_source, batch_size),
                              expected)
   return write_evaluation(predicted, true_uv, test_source.filenames,
@@ -419,8 +392,7 @@ def write_evaluation(pred_uv: np.ndarray, true_uv: np.ndarray, filenames,
                                                      per_image=True)[1]],
   }
   os.makedirs(output_dir, exist_ok=True)
-  _write_atomic(os.path.join(output_dir, "metrics.json"),
-                json.dumps(result, indent=2) + "\n")
+  files.write_json(os.path.join(output_dir, "metrics.json"), result)
 
   joints = errors.shape[1]
   header = ("filename", "mean_error_px", "max_error_px",
@@ -433,12 +405,12 @@ def write_evaluation(pred_uv: np.ndarray, true_uv: np.ndarray, filenames,
            *(f"{v:.4f}" for v in pred.ravel())]
           for name, m, w, err, pred in zip(filenames, mean, worst, errors,
                                            pred_uv)]
-  _write_atomic(os.path.join(output_dir, "errors.csv"),
-                rundir.csv_text(header, rows))
+  files.write_atomic(os.path.join(output_dir, "errors.csv"),
+                     files.csv_text(header, rows))
   grid, per_joint = metrics.cumulative_curve(errors)
   _, per_image = metrics.cumulative_curve(errors, per_image=True)
   _, snapped = metrics.cumulative_curve(grid_errors)
-  _write_atomic(os.path.join(output_dir, "curve.csv"), rundir.csv_text(
+  files.write_atomic(os.path.join(output_dir, "curve.csv"), files.csv_text(
       ("distance_px", "pct_within", "pct_images_within",
        "pct_within_on_grid"),
       [[f"{d:g}", f"{a:.4f}", f"{b:.4f}", f"{c:.4f}"]

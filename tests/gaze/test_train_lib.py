@@ -1,4 +1,10 @@
-"""Tests of gaze estimator training and evaluation (gaze/train_lib.py)."""
+"""Tests of gaze estimator training and evaluation (gaze/train_lib.py).
+
+The early-stopping loop and its resume logic are core/estimator.py's
+(tests/core/test_estimator.py); these tests cover what the gaze task plugs
+into it: the L2 step, resumable (augmented) batches, the CNN learning the
+gaze, and the evaluation files.
+"""
 
 import csv
 import json
@@ -9,12 +15,19 @@ import keras
 import numpy as np
 import pytest
 
+from core import estimator
 from data import source as source_lib
 from gaze import metrics
 from gaze import train_lib
 
 SMALL = dict(batch_size=16, learning_rate=1e-3, optimizer="adam",
              validation_fraction=0.2, seed=0)
+
+
+def _hparams(augment=False, **schedule):
+  return train_lib.HParams(schedule=estimator.Schedule(**{**SMALL,
+                                                          **schedule}),
+                           augment=augment)
 
 
 def _easy_source(n=160, seed=0):
@@ -41,18 +54,18 @@ def _log(workdir):
     return list(csv.DictReader(f))
 
 
-def test_split_is_disjoint_nested_and_fixed():
-  source = _easy_source(n=100)
-  hp = train_lib.HParams(validation_fraction=0.2, subset_fraction=1.0)
-  train4x, val4x = train_lib.split_source(source, hp)
-  train1x, val1x = train_lib.split_source(
-      source, train_lib.HParams(validation_fraction=0.2, subset_fraction=0.25))
-  assert (len(train4x), len(val4x), len(train1x)) == (80, 20, 20)
-  assert set(train4x.filenames).isdisjoint(val4x.filenames)
-  assert val1x.filenames == val4x.filenames
-  assert set(train1x.filenames) <= set(train4x.filenames)
-  capped = train_lib.HParams(validation_fraction=0.5, max_validation=7)
-  assert len(train_lib.split_source(source, capped)[1]) == 7
+def test_defaults_are_the_papers_batch_and_rate():
+  schedule = train_lib.HParams().schedule
+  # Section 3.1: "a constant 0.001 learning rate and 512 batch size".
+  assert (schedule.batch_size, schedule.learning_rate) == (512, 1e-3)
+  assert train_lib.HParams().augment is False
+
+
+def test_only_adam_or_sgd():
+  with pytest.raises(ValueError) as error:
+    _hparams(optimizer="rmsprop")
+  assert str(error.value) == ("the gaze estimator's optimizer must be one of "
+                              "['adam', 'sgd'], got 'rmsprop'")
 
 
 def test_train_step_changes_weights_and_reports_loss():
@@ -75,13 +88,31 @@ def test_train_step_changes_weights_and_reports_loss():
   assert predicted.shape == (16, 3)
 
 
+def test_training_batches_are_resumable_and_augmented_by_position():
+  source = _easy_source(n=64)
+  hp = _hparams(augment=True, max_steps=4)
+  batches = list(train_lib.training_batches(source, hp, start=0))
+  assert len(batches) == 4
+  assert batches[0][0].shape == (16, 35, 55, 1)
+  # Restarting at batch 2 gives batches 2 and 3 again.
+  again = list(train_lib.training_batches(source, hp, start=2))
+  assert len(again) == 2
+  for a, b in zip(batches[2] + batches[3], again[0] + again[1]):
+    np.testing.assert_array_equal(a, b)
+  # The same images unaugmented: same labels, other pixels.
+  plain = list(train_lib.training_batches(
+      source, _hparams(augment=False, max_steps=4), start=2))[0]
+  np.testing.assert_array_equal(plain[1], again[0][1])
+  assert np.abs(plain[0] - again[0][0]).mean() > 0.01
+
+
 def test_training_reduces_validation_error(tmp_path):
   source = _easy_source()
   # Always predicting the mean direction scores ~23 degrees on this data.
   constant = metrics.angular_error(
       np.tile(source.labels().mean(0), (len(source), 1)), source.labels())
   assert 20 < constant.mean() < 26
-  hp = train_lib.HParams(max_steps=30, eval_every=10, patience=10, **SMALL)
+  hp = _hparams(max_steps=30, eval_every=10, patience=10)
   stats = train_lib.train(hp, source, str(tmp_path))
   log = _log(tmp_path)
   assert [int(row["step"]) for row in log] == [10, 20, 30]
@@ -92,10 +123,11 @@ def test_training_reduces_validation_error(tmp_path):
       min(float(row["val_error_deg"]) for row in log), rel=1e-4)
   assert (stats["n_train"], stats["n_validation"]) == (128, 32)
   done = json.loads((tmp_path / train_lib.DONE).read_text())
-  assert done["steps"] == 30 and done["hparams"]["batch_size"] == 16
+  assert done["steps"] == 30
+  assert done["hparams"]["schedule"]["batch_size"] == 16
   # The saved model is the best one: evaluating it on the validation split
   # reproduces the best validation error.
-  _, val = train_lib.split_source(source, hp)
+  _, val = source_lib.split_train_validation(source, hp.schedule)
   result = train_lib.evaluate(str(tmp_path / train_lib.ESTIMATOR), val,
                               str(tmp_path / "eval"))
   assert result["mean_deg"] == pytest.approx(stats["best_val_error_deg"],
@@ -106,21 +138,10 @@ def test_training_reduces_validation_error(tmp_path):
     stream.assert_not_called()
 
 
-def test_early_stopping_with_patience(tmp_path):
-  # With a zero learning rate the validation error never improves after the
-  # first evaluation, so patience 2 stops at the third evaluation.
-  hp = train_lib.HParams(**{**SMALL, "learning_rate": 0.0}, max_steps=100,
-                         eval_every=2, patience=2)
-  stats = train_lib.train(hp, _easy_source(n=40), str(tmp_path))
-  assert stats["stopped_early"]
-  assert stats["steps"] == 6 and stats["best_step"] == 2
-  assert [int(row["step"]) for row in _log(tmp_path)] == [2, 4, 6]
-
-
+@pytest.mark.slow
 def test_resume_after_interruption(tmp_path):
   source = _easy_source(n=64)
-  hp = train_lib.HParams(max_steps=12, eval_every=4, patience=10,
-                         augment=True, **SMALL)
+  hp = _hparams(augment=True, max_steps=12, eval_every=4, patience=10)
   uninterrupted = train_lib.train(hp, source, str(tmp_path / "a"))
 
   class Killed(Exception):

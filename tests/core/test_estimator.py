@@ -1,0 +1,243 @@
+"""Tests of the estimator schedule and its loop (core/estimator.py).
+
+The loop is driven by a linear model learning y = 2 x0 - x1 + 0.5, so each
+run takes a fraction of a second; the gaze and hand trainers plug their
+networks into the same loop (tests/gaze, tests/handpose).
+"""
+
+import csv
+import dataclasses
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from core import estimator
+from core import files
+
+_X = np.random.default_rng(0).normal(size=(80, 2)).astype(np.float32)
+_Y = _X @ np.array([[2.0], [-1.0]], np.float32) + 0.5
+X_TRAIN, Y_TRAIN, X_VAL, Y_VAL = _X[:64], _Y[:64], _X[64:], _Y[64:]
+LOG_COLUMNS = ("step", "train_loss", "val_mse", "seconds")
+SCHEDULE = estimator.Schedule(batch_size=8, learning_rate=0.05,
+                              optimizer="sgd", max_steps=10, eval_every=4,
+                              patience=10)
+
+
+@dataclasses.dataclass(frozen=True)
+class _HParams:
+  """A task's hyper-parameters: a schedule and a task field."""
+  schedule: estimator.Schedule
+  width: int = 1
+
+
+class Killed(Exception):
+  pass
+
+
+def _dies_at_write(number):
+  """A file writer that raises Killed at its `number`-th call."""
+  calls = []
+
+  def write(path, data):
+    calls.append(path)
+    if len(calls) == number:
+      raise Killed(path)
+    files.write_atomic(path, data)
+
+  return write
+
+
+def _run(workdir, schedule=SCHEDULE, learn=True,
+         write=files.write_atomic):
+  """Trains the linear model in `workdir`; returns (stats, model, steps run).
+
+  With learn=False the training step changes nothing, so the validation
+  error never improves after the first evaluation.
+  """
+  os.makedirs(workdir, exist_ok=True)
+  keras.utils.set_random_seed(0)
+  model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+  optimizer = estimator.make_optimizer(schedule)
+  optimizer.build(model.trainable_variables)
+  loss_mean = keras.metrics.Mean()
+  steps_run = []
+
+  @tf.function
+  def learn_step(x, y):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
+    optimizer.apply(tape.gradient(loss, model.trainable_variables),
+                    model.trainable_variables)
+    loss_mean.update_state(loss)
+
+  def train_step(x, y):
+    steps_run.append(1)
+    if learn:
+      learn_step(x, y)
+
+  def make_batches(start):
+    b = schedule.batch_size
+
+    def batch(t):  # Batch t depends on t only: resumable.
+      rows = (t * b + tf.range(b, dtype=tf.int64)) % len(X_TRAIN)
+      return tf.gather(X_TRAIN, rows), tf.gather(Y_TRAIN, rows)
+
+    return tf.data.Dataset.range(start, schedule.max_steps).map(batch)
+
+  def validate():
+    error = float(np.mean((model(X_VAL).numpy() - Y_VAL) ** 2))
+    columns = [f"{float(loss_mean.result()):.6g}", f"{error:.6g}"]
+    loss_mean.reset_state()
+    return error, columns
+
+  stats = estimator.train_with_early_stopping(
+      workdir, _HParams(schedule), model, optimizer, train_step,
+      make_batches, validate, LOG_COLUMNS, "best_val_mse",
+      (len(X_TRAIN), len(X_VAL)), write=write)
+  return stats, model, len(steps_run)
+
+
+def _log(workdir):
+  with open(os.path.join(workdir, estimator.TRAIN_LOG)) as f:
+    return list(csv.DictReader(f))
+
+
+def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
+    tmp_path):
+  workdir = str(tmp_path)
+  stats, model, steps_run = _run(workdir)
+  log = _log(workdir)
+  # Every 4 steps, and once more for the 2 steps after the last evaluation.
+  assert [int(row["step"]) for row in log] == [4, 8, 10]
+  assert list(log[0]) == list(LOG_COLUMNS)
+  errors = [float(row["val_mse"]) for row in log]
+  assert errors[0] > errors[1] > errors[2]
+  assert steps_run == 10
+  done = json.loads((tmp_path / estimator.DONE).read_text())
+  assert done == stats == estimator.read_done(workdir)
+  assert {k: v for k, v in done.items()
+          if k not in ("best_val_mse", "train_seconds", "images_per_second")
+         } == {"steps": 10, "best_step": 10, "stopped_early": False,
+               "n_train": 64, "n_validation": 16, "resumed_from_step": 0,
+               "hparams": {"schedule": dataclasses.asdict(SCHEDULE),
+                           "width": 1}}
+  assert done["best_val_mse"] == pytest.approx(errors[2], rel=1e-5)
+  assert done["images_per_second"] == pytest.approx(
+      10 * 8 / done["train_seconds"])
+  best = keras.models.load_model(str(tmp_path / estimator.ESTIMATOR))
+  for a, b in zip(best.get_weights(), model.get_weights()):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
+  straight, straight_model, _ = _run(str(tmp_path / "a"))
+  workdir = str(tmp_path / "b")
+  with pytest.raises(Killed):  # At the log write of the step-8 evaluation.
+    _run(workdir, write=_dies_at_write(2))
+  assert [int(row["step"]) for row in _log(workdir)] == [4]
+  assert estimator.read_done(workdir) is None
+
+  resumed, resumed_model, steps_run = _run(workdir)
+  assert steps_run == 6  # Steps 5..10, from the step-4 checkpoint.
+  assert resumed["resumed_from_step"] == 4 and resumed["steps"] == 10
+  assert resumed["best_val_mse"] == straight["best_val_mse"]
+  strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"}
+                        for r in rows]
+  assert strip(_log(workdir)) == strip(_log(str(tmp_path / "a")))
+  for a, b in zip(straight_model.get_weights(),
+                  resumed_model.get_weights()):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_stops_after_patience_evaluations_without_a_new_best(tmp_path):
+  schedule = dataclasses.replace(SCHEDULE, max_steps=100, eval_every=2,
+                                 patience=2)
+  stats, _, steps_run = _run(str(tmp_path), schedule, learn=False)
+  # The first evaluation is the best; two more without improvement stop.
+  assert [int(row["step"]) for row in _log(str(tmp_path))] == [2, 4, 6]
+  assert (stats["steps"], stats["best_step"], stats["stopped_early"],
+          steps_run) == (6, 2, True, 6)
+
+
+def test_a_run_killed_after_stopping_early_does_not_train_again(tmp_path):
+  schedule = dataclasses.replace(SCHEDULE, max_steps=100, eval_every=2,
+                                 patience=2)
+  workdir = str(tmp_path)
+  # Writes: the logs at steps 2, 4 and 6, then DONE.
+  with pytest.raises(Killed):
+    _run(workdir, schedule, learn=False, write=_dies_at_write(4))
+  assert estimator.read_done(workdir) is None
+  stats, _, steps_run = _run(workdir, schedule, learn=False)
+  assert (stats["steps"], stats["best_step"], stats["stopped_early"],
+          stats["resumed_from_step"], steps_run) == (6, 2, True, 6, 0)
+  assert [int(row["step"]) for row in _log(workdir)] == [2, 4, 6]
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(optimizer="adagrad"),
+     "optimizer must be one of ['adam', 'sgd', 'rmsprop'], got 'adagrad'"),
+    (dict(precision="float16"),
+     "precision must be one of ['float32', 'mixed_bfloat16'], got "
+     "'float16'"),
+    (dict(validation_fraction=1.0), "validation_fraction must be in (0, 1)"),
+    (dict(validation_fraction=0.0), "validation_fraction must be in (0, 1)"),
+    (dict(subset_fraction=0.0), "subset_fraction must be in (0, 1]"),
+    (dict(subset_fraction=1.5), "subset_fraction must be in (0, 1]"),
+    (dict(learning_rate=0.0), "learning_rate must be positive"),
+    (dict(momentum=-0.1), "momentum must be >= 0"),
+    (dict(batch_size=0), "batch_size must be positive"),
+    (dict(max_steps=0), "max_steps must be positive"),
+    (dict(eval_every=-1), "eval_every must be positive"),
+    (dict(patience=0), "patience must be positive"),
+    (dict(max_validation=0), "max_validation must be positive"),
+])
+def test_schedule_rejects_bad_values_in_one_line(change, message):
+  with pytest.raises(ValueError) as error:
+    estimator.Schedule(**change)
+  assert str(error.value) == message
+
+
+def test_split_indices_are_fixed_by_the_seed_nested_and_capped():
+  schedule = estimator.Schedule(validation_fraction=0.2, seed=0)
+  # default_rng(0).permutation(10) = [4 6 2 7 3 5 9 0 8 1]: the first two
+  # are held out, the rest train.
+  train, validation = estimator.split_indices(10, schedule)
+  assert train.tolist() == [0, 1, 2, 3, 5, 7, 8, 9]
+  assert validation.tolist() == [4, 6]
+  quarter = dataclasses.replace(schedule, subset_fraction=0.25)
+  train, validation = estimator.split_indices(10, quarter)
+  assert (train.tolist(), validation.tolist()) == ([2, 7], [4, 6])
+  # default_rng(1).permutation(10) = [8 4 7 0 1 2 5 9 6 3].
+  seed1 = dataclasses.replace(quarter, seed=1)
+  train, validation = estimator.split_indices(10, seed1)
+  assert (train.tolist(), validation.tolist()) == ([0, 7], [4, 8])
+  capped = dataclasses.replace(schedule, validation_fraction=0.5,
+                               max_validation=3)
+  train, validation = estimator.split_indices(10, capped)
+  assert (train.tolist(), validation.tolist()) == ([0, 1, 3, 5, 7, 8, 9],
+                                                   [2, 4, 6])
+
+
+def test_split_indices_needs_a_training_image():
+  with pytest.raises(ValueError) as error:
+    estimator.split_indices(1, estimator.Schedule())
+  assert str(error.value) == ("1 images leave none for training after a 0.1 "
+                              "validation split and a 1.0 subset")
+
+
+def test_make_optimizer_builds_the_named_optimizer_at_the_rate():
+  adam = estimator.make_optimizer(estimator.Schedule(learning_rate=0.002))
+  sgd = estimator.make_optimizer(estimator.Schedule(
+      optimizer="sgd", learning_rate=0.01, momentum=0.9))
+  rmsprop = estimator.make_optimizer(estimator.Schedule(
+      optimizer="rmsprop", learning_rate=2.5e-4))
+  assert type(adam) is keras.optimizers.Adam
+  assert type(sgd) is keras.optimizers.SGD and sgd.momentum == 0.9
+  assert type(rmsprop) is keras.optimizers.RMSprop
+  np.testing.assert_allclose(
+      [float(o.learning_rate) for o in (adam, sgd, rmsprop)],
+      [0.002, 0.01, 2.5e-4], rtol=1e-6)

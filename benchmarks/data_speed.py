@@ -3,16 +3,13 @@ r"""Read speed of data sources (the embedded worlds render on read).
   python -m benchmarks.data_speed [--sources=SPEC,SPEC] [--images=8000] \
       [--output=results/data_speed.json]
 
-Measured on the 2-core AVX2 VM, idle (load 0.3-0.7; 3 reads of 8,000 images
-after 1,000 warm-up images, best / median): embedded-eyes-sim 13,400 / 10,400
-img/s, embedded-eyes-real 6,800 / 6,450 img/s (3,670 per CPU second).
+The README's data section holds the numbers of this project's machine.
 """
 
-from absl import app
 from absl import flags
 
 from benchmarks import data_speed_lib
-from benchmarks import throughput_lib
+from core import cli
 from data import specs
 
 FLAGS = flags.FLAGS
@@ -32,14 +29,18 @@ flags.DEFINE_string("output", "results/data_speed.json",
 
 
 def main(argv):
-  del argv
+  cli.start(argv)
   records = data_speed_lib.run(FLAGS.sources, FLAGS.images, FLAGS.repeats,
                                FLAGS.warmup,
                                specs.parse_image_size(FLAGS.image_size))
   print(data_speed_lib.table(records))
   if FLAGS.output:
-    throughput_lib.write_json({"results": records}, FLAGS.output)
+    data_speed_lib.write_report(records, FLAGS.output)
+
+
+def run():
+  cli.run(main)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  run()

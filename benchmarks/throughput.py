@@ -20,15 +20,14 @@ that fails (XLA unable to compile an op, out of memory) is recorded with its
 error instead of stopping the run. Thread pool sizes cannot change within a
 process, so compare thread settings by running the binary once per setting.
 
-The numbers chose ``refiner/runtime.py``'s DEFAULTS. Expected on a 2-core
-AVX2 EPYC with a quiet machine: gaze float32 R step ~18 img/s, D step ~60,
-refine ~80 (batch 64, 2 intra-op threads); about 10 minutes for the full default grid, most of it the hand networks.
+Its numbers chose ``core/runtime.py``'s DEFAULTS; the README's speed section
+holds them. The hand networks take most of the default grid's time.
 """
 
-from absl import app
 from absl import flags
 
 from benchmarks import throughput_lib
+from core import cli
 
 FLAGS = flags.FLAGS
 
@@ -55,46 +54,28 @@ flags.DEFINE_integer("inter_op", 0,
 flags.DEFINE_string("output", "results/throughput.json",
                     "Where the JSON record goes.")
 
-# What each timed measurement is called in the record.
-def _parse_bool(text: str) -> bool:
-  lowered = text.strip().lower()
-  if lowered in ("true", "1", "yes", "on"):
-    return True
-  if lowered in ("false", "0", "no", "off"):
-    return False
-  raise app.UsageError(f"--xla: expected true/false, got {text!r}")
-
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  cli.start(argv)
   # Thread pools are fixed when TensorFlow starts: set them before anything.
-  from refiner import runtime  # pylint: disable=g-import-not-at-top
+  from core import runtime  # pylint: disable=g-import-not-at-top
   runtime.configure_threads(FLAGS.intra_op, FLAGS.inter_op)
-  for arch in FLAGS.archs:
-    if arch not in ("gaze", "hand"):
-      raise app.UsageError(f"--archs: unknown architecture {arch!r}")
-  for precision in FLAGS.precisions:
-    if precision not in runtime.PRECISIONS:
-      raise app.UsageError(f"--precisions: unknown precision {precision!r}")
+  xla = throughput_lib.check_settings(FLAGS.archs, FLAGS.precisions,
+                                      FLAGS.xla)
   report = throughput_lib.run_benchmark(
-      FLAGS.archs, FLAGS.precisions, [_parse_bool(x) for x in FLAGS.xla],
+      FLAGS.archs, FLAGS.precisions, xla,
       batch_sizes={"gaze": FLAGS.batch_size, "hand": FLAGS.hand_batch_size},
       steps={"gaze": FLAGS.steps, "hand": FLAGS.hand_steps},
       warmup=FLAGS.warmup, repeats=FLAGS.repeats,
       max_seconds=FLAGS.max_seconds, threads=(FLAGS.intra_op, FLAGS.inter_op))
   print(throughput_lib.format_table(report))
-  load = report["load_average"]
-  print(f"device: {report['device']['name']} ({report['device']['kind']}); "
-        f"load average before/after: {load['before'][0]:.2f}/"
-        f"{load['after'][0]:.2f}; {report['elapsed_seconds']:.0f} s")
-  throughput_lib.write_json(report, FLAGS.output)
+  print(throughput_lib.summary_line(report))
+  throughput_lib.write_report(report, FLAGS.output)
   print(f"wrote {FLAGS.output}")
-  return 0
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,46 @@
 """Library of the SimGAN throughput benchmark (see benchmarks/throughput.py)."""
 
-import json
 import os
 import re
 import statistics
-import tempfile
 import time
 import traceback
+from typing import List, Sequence
+
+from core import files
 
 
 MEASUREMENTS = ("refiner_step", "discriminator_step", "refine")
 HISTORY_BATCHES = 2  # Small: the buffer's size does not change step cost.
+ARCHS = ("gaze", "hand")
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def check_settings(archs: Sequence[str], precisions: Sequence[str],
+                   xla: Sequence[str]) -> List[bool]:
+  """Validates the grid a user asked for; returns the XLA settings as bools.
+
+  Raises:
+    ValueError: an unknown architecture or precision, or an XLA value that
+      is not true/false.
+  """
+  from core import runtime  # pylint: disable=g-import-not-at-top
+  for arch in archs:
+    if arch not in ARCHS:
+      raise ValueError(f"--archs: unknown architecture {arch!r}; expected "
+                       f"{', '.join(ARCHS)}")
+  for precision in precisions:
+    if precision not in runtime.PRECISIONS:
+      raise ValueError(f"--precisions: unknown precision {precision!r}; "
+                       f"expected {', '.join(runtime.PRECISIONS)}")
+  settings = []
+  for text in xla:
+    lowered = text.strip().lower()
+    if lowered not in _TRUE + _FALSE:
+      raise ValueError(f"--xla: expected true/false, got {text!r}")
+    settings.append(lowered in _TRUE)
+  return settings
 
 
 def _error_string(e: BaseException) -> str:
@@ -159,7 +189,7 @@ def run_benchmark(archs, precisions, xla_settings, batch_sizes: dict,
     repeats: timed repeats per measurement.
     max_seconds: time after which warm-up and each repeat stop early.
     threads: the (intra_op, inter_op) asked for, recorded as given (the
-      caller applies them with runtime.configure_threads).
+      caller applies them with core.runtime.configure_threads).
     log: called with a line of progress after each configuration.
 
   Returns:
@@ -167,7 +197,7 @@ def run_benchmark(archs, precisions, xla_settings, batch_sizes: dict,
     ``results`` is a list of :func:`benchmark_config` records.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from refiner import runtime  # pylint: disable=g-import-not-at-top
+  from core import runtime  # pylint: disable=g-import-not-at-top
 
   start = time.perf_counter()
   load_before = os.getloadavg()
@@ -229,18 +259,15 @@ def format_table(report: dict) -> str:
                            headers=headers)
 
 
-def write_json(report: dict, path: str) -> None:
-  """Writes `report` to `path` atomically (temp file, then os.replace)."""
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-  try:
-    with os.fdopen(fd, "w") as f:
-      json.dump(report, f, indent=2, allow_nan=False)
-      f.write("\n")
-    os.replace(tmp, path)
-  except BaseException:
-    os.unlink(tmp)
-    raise
+def summary_line(report: dict) -> str:
+  """Device, load before/after and duration of a run, on one line."""
+  load = report["load_average"]
+  return (f"device: {report['device']['name']} ({report['device']['kind']}); "
+          f"load average before/after: {load['before'][0]:.2f}/"
+          f"{load['after'][0]:.2f}; {report['elapsed_seconds']:.0f} s")
 
 
+def write_report(report: dict, path: str) -> None:
+  """Writes `report` as JSON to `path` (atomically; folders created)."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  files.write_json(path, report)

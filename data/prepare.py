@@ -9,9 +9,9 @@ FILE.tmp first, renaming it to FILE only when complete. See data/cache.py for
 the file layout.
 """
 
-from absl import app
 from absl import flags
 
+from core import cli
 from data import cache
 from data import specs
 
@@ -27,8 +27,7 @@ flags.mark_flags_as_required(["source", "output"])
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  cli.start(argv)
   source = specs.open_source(_SOURCE.value,
                              specs.parse_image_size(_IMAGE_SIZE.value))
   cache.write_cache(source, _OUTPUT.value, chunk=_CHUNK.value,
@@ -36,7 +35,7 @@ def main(argv):
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,14 @@ title names the source.
 """
 
 import os
-import tempfile
 from typing import Sequence
 
-from absl import app
 from absl import flags
 import cv2
 import numpy as np
 
+from core import cli
+from core import files
 from data import source as source_lib
 from data import specs
 
@@ -123,22 +123,12 @@ def draw_grid(source: source_lib.ImageSource, rows: int, cols: int,
 
 
 def write_png(image: np.ndarray, path: str) -> None:
-  """Writes a PNG atomically (temp file in the same folder, then rename)."""
-  folder = os.path.dirname(os.path.abspath(path))
-  os.makedirs(folder, exist_ok=True)
+  """Writes a PNG atomically (folders created)."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   ok, encoded = cv2.imencode(".png", image)
   if not ok:
     raise RuntimeError(f"{path}: OpenCV could not encode the grid as PNG")
-  handle, temp = tempfile.mkstemp(suffix=".png.tmp", dir=folder)
-  try:
-    with os.fdopen(handle, "wb") as f:
-      f.write(encoded.tobytes())
-    os.chmod(temp, 0o644)  # mkstemp makes owner-only files; a PNG is public.
-    os.replace(temp, path)
-  except BaseException:
-    if os.path.exists(temp):
-      os.remove(temp)
-    raise
+  files.write_atomic(path, encoded.tobytes())
 
 
 FLAGS = flags.FLAGS
@@ -153,7 +143,7 @@ flags.mark_flags_as_required(["source", "output"])
 
 
 def main(argv):
-  del argv  # Unused.
+  cli.start(argv)
   source = specs.open_source(FLAGS.source,
                              specs.parse_image_size(FLAGS.image_size))
   grid = draw_grid(source, FLAGS.rows, FLAGS.cols, FLAGS.scale, FLAGS.source)
@@ -164,7 +154,7 @@ def main(argv):
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

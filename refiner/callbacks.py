@@ -1,4 +1,5 @@
-"""Side effects of SimGAN training: summaries, image grids, a progress line.
+"""Side effects of SimGAN training: summaries, image grids, snapshots, a
+progress line.
 
 The training loop calls ``on_train_begin(trainer)``, ``on_unit_end(trainer,
 unit, logs)`` after each unit of Algorithm 1 (a pretraining step or one
@@ -9,10 +10,13 @@ Kg/Kd iteration) and ``on_train_end(trainer)``. ``trainer`` is the
 
 import os
 import sys
-import time
 
 import numpy as np
 import tensorflow as tf
+
+from core import files
+from core import progress as progress_lib
+from refiner import workdir as workdir_lib
 
 
 class Callback:
@@ -77,45 +81,41 @@ class TensorBoard(Callback):
       self.writer.flush()
 
 
-def _format_duration(seconds: float) -> str:
-  seconds = int(max(seconds, 0))
-  h, rem = divmod(seconds, 3600)
-  m, s = divmod(rem, 60)
-  return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
-
-
 class ProgressLine(Callback):
-  """A live one-line status on stderr: unit, phase, rate, ETA, losses."""
+  """The live progress line (core.progress) with the phase and the losses.
 
-  KEYS = ("refiner/adversarial", "refiner/self_regularization",
-          "discriminator/loss", "discriminator/accuracy_real",
-          "discriminator/accuracy_refined")
+  Example: ``adversarial: 9/9 (100.0%) 1.52 units/s ETA 0m00s adv=0.693
+  reg=0.012 d_loss=1.386 acc_real=0.750 acc_ref=0.500``.
+  """
+
+  # The logs shown, by their short names.
+  KEYS = {"refiner/adversarial": "adv",
+          "refiner/self_regularization": "reg",
+          "discriminator/loss": "d_loss",
+          "discriminator/accuracy_real": "acc_real",
+          "discriminator/accuracy_refined": "acc_ref"}
 
   def __init__(self, every: int = 1, stream=None):
     self.every = max(1, every)
     self.stream = stream or sys.stderr
     self.latest = {}
+    self.progress = None
 
   def on_train_begin(self, trainer):
-    self.start_time = time.monotonic()
-    self.start_unit = int(trainer.gan.units_done.numpy())
+    # The rate counts this process's units only, so a resumed run's ETA is
+    # not flattered by the units a checkpoint brought.
+    self.progress = progress_lib.Progress(
+        trainer.hparams.total_units, "train", "units", self.stream,
+        start=int(trainer.gan.units_done.numpy()))
 
   def on_unit_end(self, trainer, unit, logs):
     self.latest.update(logs)
-    total = trainer.hparams.total_units
-    if unit % self.every and unit != total:
+    if unit % self.every and unit != trainer.hparams.total_units:
       return
-    elapsed = time.monotonic() - self.start_time
-    rate = (unit - self.start_unit) / max(elapsed, 1e-9)
-    eta = (total - unit) / rate if rate > 0 else float("inf")
-    short = " ".join(f"{k.split('/')[-1][:8]}={float(v):.3f}"
-                     for k, v in self.latest.items() if k in self.KEYS)
-    line = (f"\r[{trainer.phase(unit - 1):>11}] {unit}/{total} "
-            f"{rate:.2f} units/s ETA {_format_duration(eta)} {short}")
-    self.stream.write(line[:200].ljust(120))
-    if unit == total:
-      self.stream.write("\n")
-    self.stream.flush()
+    short = " ".join(f"{self.KEYS[k]}={float(self.latest[k]):.3f}"
+                     for k in self.KEYS if k in self.latest)
+    self.progress.label = trainer.phase(unit - 1)
+    self.progress.set(unit, short)
 
 
 class StopAfter(Callback):
@@ -133,24 +133,24 @@ class StopAfter(Callback):
       trainer.stop_requested = True
 
 
-
 class Snapshots(Callback):
   """Saves the exported refiner's weights every `every` adversarial units.
 
-  The refiner's quality moves between checkpoints (MEASURED.md), so the
-  benchmark picks one of these snapshots with a label-free criterion
-  instead of trusting the last. Files: snapshots/refiner-UNIT.weights.h5.
+  The refiner's quality moves from one adversarial unit to the next, and the
+  paper's stopping rule ("until the validation error converges") needs real
+  labels, which the S+U setting does not have; so a label-free criterion
+  (refiner/selection.py) picks one of these snapshots instead of trusting
+  the last. Files: ``workdir.snapshot_name(unit)`` in WORKDIR/snapshots.
   """
 
-  def __init__(self, directory: str, every: int):
-    self.directory = directory
+  def __init__(self, workdir: str, every: int):
+    self.workdir = workdir
     self.every = max(1, every)
 
   def on_unit_end(self, trainer, unit, logs):
     if trainer.phase(unit - 1) != "adversarial" or unit % self.every:
       return
-    os.makedirs(self.directory, exist_ok=True)
-    path = os.path.join(self.directory, f"refiner-{unit:06d}.weights.h5")
-    tmp = path[:-len(".weights.h5")] + ".tmp.weights.h5"
-    trainer.gan.export_refiner.save_weights(tmp)
-    os.replace(tmp, path)
+    path = workdir_lib.snapshot_path(self.workdir,
+                                     workdir_lib.snapshot_name(unit))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    files.write_with(path, trainer.gan.export_refiner.save_weights)

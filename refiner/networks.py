@@ -9,14 +9,14 @@ Both are fully convolutional, so R accepts any image size. Two architectures:
   D = Conv7x7/4@96, Conv5x5/2@64, MaxPool3x3/2, Conv3x3/2@32, Conv1x1@32,
   Conv1x1@2.
 
-Choices the paper leaves open (SPEC.md §9), made here:
+Choices the paper leaves open, made here:
 
 * R ends in tanh: images are in [-1, 1] (real and synthetic alike).
 * ReLU after R's first conv and between D's layers; never on D's logits, which
   are raw (a 2-way softmax per patch is applied inside the loss).
 * R's padding mode is configurable. Zero padding makes every border pixel see
-  a black frame, and a prototype's refiner drew frame lines there; reflect
-  padding (the default) gives border pixels natural context.
+  a black frame, and a refiner then draws frame lines there; reflect padding
+  (the default) gives border pixels natural context.
 * D's padding ('same' by default) decides the patch grid: 9x14 patches for a
   35x55 gaze image with 'same', 4x9 with 'valid'.
 * ``head='global'`` replaces D's per-patch output with one fully connected
@@ -180,7 +180,7 @@ def build_discriminator(arch: str = "gaze", head: str = "local",
                       activation="relu",
                       name=f"conv{i + 1 + len(a.d_convs_before_pool)}")(x)
   if head == "local":
-    # Raw logits: no activation on the last layer (PITFALLS.md rule 2).
+    # Raw logits: the 2-way softmax of eqs. 2-3 is inside the loss.
     logits = layers.Conv2D(2, 1, name="logits", dtype="float32")(x)
   else:
     x = layers.Flatten(name="flatten")(x)

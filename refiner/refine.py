@@ -10,8 +10,9 @@ cache instead (exact float values; readable as h5:OUT).
 """
 
 
-from absl import app
 from absl import flags
+
+from core import cli
 
 FLAGS = flags.FLAGS
 
@@ -23,30 +24,26 @@ flags.DEFINE_string("image_size", None, "HxW to resize inputs to.")
 flags.DEFINE_integer("batch_size", 256, "Images per inference batch.")
 flags.DEFINE_string("snapshot", "", "Use this snapshot's weights (a file in "
                     "WORKDIR/snapshots) instead of the final refiner.")
+_THREADS = cli.define_threads()
 flags.mark_flags_as_required(["workdir", "input", "output"])
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  from data import source as source_lib  # pylint: disable=g-import-not-at-top
+  cli.start(argv, _THREADS.value)  # Thread pools before any TF op runs.
+  # Imports after flag parsing keep --help fast.
   from data import specs  # pylint: disable=g-import-not-at-top
   from refiner import refine_lib  # pylint: disable=g-import-not-at-top
-  from refiner import runtime  # pylint: disable=g-import-not-at-top
-  try:
-    source = specs.open_source(FLAGS.input,
-                               specs.parse_image_size(FLAGS.image_size))
-    refiner = refine_lib.load_refiner(FLAGS.workdir, FLAGS.snapshot)
-    n = refine_lib.refine_source(refiner, source, FLAGS.output,
-                                 FLAGS.batch_size)
-  except ValueError as e:  # DataError included: bad input is one line.
-    return runtime.report_error(e)
+  from refiner import workdir  # pylint: disable=g-import-not-at-top
+  source = specs.open_source(FLAGS.input,
+                             specs.parse_image_size(FLAGS.image_size))
+  refiner = workdir.load_refiner(FLAGS.workdir, FLAGS.snapshot)
+  n = refine_lib.refine_source(refiner, source, FLAGS.output,
+                               FLAGS.batch_size)
   print(f"refined {n} images from {FLAGS.input} into {FLAGS.output}")
-  return 0
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Refining data sets with a trained refiner (labels preserved)."""
+"""Refining data sets with a trained refiner (labels preserved).
+
+A trained refiner is loaded with ``refiner.workdir.load_refiner``.
+"""
 
 import os
 import sys
@@ -6,54 +9,9 @@ import sys
 import keras
 import numpy as np
 
+from core import progress as progress_lib
 from data import folders
-from data import progress as progress_lib
 from data import source as source_lib
-from refiner import networks  # pylint: disable=unused-import  (registers layers)
-
-REFINER_FILE = "refiner.keras"
-
-
-def load_refiner(workdir: str, snapshot: str = "") -> keras.Model:
-  """Loads workdir/refiner.keras, optionally with a snapshot's weights.
-
-  Args:
-    workdir: a refiner.train workdir.
-    snapshot: '' for the exported refiner, or a weights file written by the
-      Snapshots callback (absolute, or relative to workdir/snapshots).
-  Raises:
-    DataError if a file is missing or unreadable.
-  """
-  path = os.path.join(workdir, REFINER_FILE)
-  if not os.path.exists(path):
-    raise source_lib.DataError(path, "does not exist; train a refiner into "
-                               "this workdir first (python -m refiner.train)")
-  try:
-    model = keras.models.load_model(path)
-  except (ValueError, OSError) as e:
-    raise source_lib.DataError(path, "cannot be loaded: " +
-                               str(e).replace("\n", " "))
-  if snapshot:
-    weights = os.path.join(workdir, "snapshots", snapshot)
-    try:
-      model.load_weights(weights)
-    except (ValueError, OSError) as e:
-      raise source_lib.DataError(weights, "cannot be loaded: " +
-                                 str(e).replace("\n", " "))
-  return model
-
-
-def list_snapshots(workdir: str):
-  """Snapshot weight files of a workdir, by unit: [(unit, filename)]."""
-  folder = os.path.join(workdir, "snapshots")
-  if not os.path.isdir(folder):
-    return []
-  out = []
-  for name in os.listdir(folder):
-    if name.startswith("refiner-") and name.endswith(".weights.h5") and \
-        ".tmp." not in name:
-      out.append((int(name[len("refiner-"):-len(".weights.h5")]), name))
-  return sorted(out)
 
 
 class RefinedSource(source_lib.ImageSource):
@@ -115,7 +73,7 @@ def refine_source(refiner: keras.Model, source: source_lib.ImageSource,
     cache.write_cache(refined, output, chunk=batch_size * 4, log=stream)
     return len(refined)
   os.makedirs(output, exist_ok=True)
-  progress = progress_lib.Progress(len(refined), "refine", stream)
+  progress = progress_lib.Progress(len(refined), "refine", "img", stream)
   for start in range(0, len(refined), batch_size):
     indices = np.arange(start, min(start + batch_size, len(refined)))
     folders.write_images(output, refined.frame.iloc[indices],

@@ -7,12 +7,14 @@ explicit ``tf.GradientTape`` and explicit variable lists:
 * ``refiner_step(synthetic, adversarial)``: one SGD step on L_R(θ) (eq. 4)
   with φ fixed. With ``adversarial=False`` only the self-regularisation term
   is used: the paper's refiner pretraining (§3.1, "with just
-  self-regularization loss"; PITFALLS.md rule 4).
+  self-regularization loss").
 * ``discriminator_step(synthetic, real)``: one SGD step on L_D(φ) (eq. 2) with
   θ fixed, on b real images and b refined ones, half of them from the history.
 
 No ``trainable=False`` anywhere: each step differentiates with respect to,
-and updates, exactly one network's variables (PITFALLS.md rule 1).
+and updates, exactly one network's variables, so neither network can be
+frozen for good (the Keras-2 idiom of a combined model with a frozen D
+freezes D forever under Keras 3).
 
 Distribution. Steps take *global* batches. The data-dependent bookkeeping
 (refining the D batch, the history, the weight average) runs once, in
@@ -62,7 +64,7 @@ class HParams:
   padding_mode: str = "reflect"
   d_padding: str = "same"
   precision: str = "float32"
-  jit_compile: bool = False            # XLA; measured slower on this CPU
+  jit_compile: bool = False            # XLA; slower on CPUs (README)
   seed: int = 0
 
   @property

@@ -10,11 +10,9 @@ Re-running the same command resumes from the workdir's last checkpoint.
 DIR/flags.txt.
 """
 
-
-from absl import app
 from absl import flags
 
-from refiner import common_flags
+from core import cli
 
 FLAGS = flags.FLAGS
 
@@ -51,8 +49,8 @@ flags.DEFINE_integer("k_g", 2,
                      "Kg, R updates per iteration. Paper (gaze): 'for each "
                      "update of Dφ, we update Rθ twice, i.e. Kd is set to 1, "
                      "and Kg is set to 50' (self-contradictory); hand: 2. "
-                     "Default 2: Kg=50 helped far more slowly in a CPU "
-                     "budget (MEASURED.md).")
+                     "Default 2, the hand setting: Kg=50 improved the "
+                     "refiner far more slowly in a CPU budget (README).")
 flags.DEFINE_integer("k_d", 1, "Kd, D updates per iteration. Paper: 1.")
 
 # Losses.
@@ -63,8 +61,9 @@ flags.DEFINE_float("lam", 1.0,
 flags.DEFINE_enum("reduction", "mean", ["mean", "sum"],
                   "How losses are reduced over patches and pixels. Paper: "
                   "'we sum the cross-entropy loss values over w × h local "
-                  "patches' (sum). Default mean: a prototype did better "
-                  "with mean and λ≈1 in short budgets.")
+                  "patches' (sum). Default mean: λ then weighs the two "
+                  "terms independently of image and patch counts, and "
+                  "λ≈1 trains well (README).")
 flags.DEFINE_enum("psi", "identity", ["identity", "mean_channels",
                                       "gradients"],
                   "ψ, the feature transform of the self-regularisation "
@@ -88,8 +87,8 @@ flags.DEFINE_integer("history_batches", 100,
 # Optimisation.
 flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"],
                   "Paper: plain 'SGD step' with 'a constant 0.001 learning "
-                  "rate'. Default Adam(2e-4), which trained a prototype "
-                  "within a CPU budget; --optimizer=sgd "
+                  "rate'. Default Adam(2e-4), which trains within a CPU "
+                  "budget (README); --optimizer=sgd "
                   "--refiner_learning_rate=0.001 "
                   "--discriminator_learning_rate=0.001 is the paper's.")
 flags.DEFINE_float("refiner_learning_rate", 2e-4, "Learning rate of R.")
@@ -100,13 +99,14 @@ flags.DEFINE_float("refiner_ema", 0.99,
                    "Decay of a running average of R's weights, exported as "
                    "the refiner (0 disables). Later paper version: the "
                    "history is 'complementary to using a running average "
-                   "of the model parameters'. A prototype's refiner swung "
-                   "from step to step without it.")
+                   "of the model parameters'. Without it the refiner's "
+                   "output swings from step to step.")
 
 # Networks and numerics.
 flags.DEFINE_enum("padding_mode", "reflect", ["reflect", "symmetric", "zero"],
                   "Padding of R's convolutions. Paper: unstated ('same' "
-                  "size). Zero padding drew frame lines at image borders.")
+                  "size). Zero padding draws frame lines at image "
+                  "borders.")
 flags.DEFINE_enum("d_padding", "same", ["same", "valid"],
                   "Padding of D (unstated): gaze 'same' -> 9x14 patches, "
                   "'valid' -> 4x9.")
@@ -118,7 +118,7 @@ flags.DEFINE_bool("xla", False, "Compile each training step with XLA "
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"],
                   "'mirrored' trains under tf.distribute.MirroredStrategy "
                   "on all local GPUs (or CPUs).")
-common_flags.define_threads()
+_THREADS = cli.define_threads()
 flags.DEFINE_integer("seed", 0, "Seed of data order, history sampling and "
                      "initial weights.")
 
@@ -134,7 +134,7 @@ flags.DEFINE_integer("stop_after", 0,
                      "to the end); re-run to continue.")
 
 
-def hparams_from_flags(image_shape):
+def _hparams(image_shape):
   from refiner import simgan  # pylint: disable=g-import-not-at-top
   return simgan.HParams(
       arch=FLAGS.arch, image_shape=tuple(image_shape),
@@ -154,48 +154,26 @@ def hparams_from_flags(image_shape):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  from refiner import runtime  # pylint: disable=g-import-not-at-top
-  if not runtime.apply_thread_flag(FLAGS.threads):  # Before any TF op runs.
-    return 1
+  cli.start(argv, _THREADS.value)  # Thread pools before any TF op runs.
   # Imports after flag parsing keep --help fast.
-  import keras  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from data import source as source_lib  # pylint: disable=g-import-not-at-top
   from data import specs  # pylint: disable=g-import-not-at-top
-  from refiner import callbacks  # pylint: disable=g-import-not-at-top
   from refiner import train_lib  # pylint: disable=g-import-not-at-top
 
-  try:
-    image_size = specs.parse_image_size(FLAGS.image_size)
-    synthetic = specs.open_source(FLAGS.synthetic, image_size)
-    real = specs.open_source(FLAGS.real, image_size)
-    hparams = hparams_from_flags(synthetic.image_shape)
-    train_lib.check_workdir(FLAGS.workdir, hparams)
-  except ValueError as e:  # DataError included: bad input is one line.
-    return runtime.report_error(e)
-  runtime.write_flags_file(FLAGS.workdir, FLAGS.flags_into_string())
-  keras.utils.set_random_seed(FLAGS.seed)
-  strategy = (tf.distribute.MirroredStrategy()
-              if FLAGS.strategy == "mirrored" else None)
-  extra = [callbacks.StopAfter(FLAGS.stop_after)] if FLAGS.stop_after else []
-  try:
-    trainer = train_lib.train(
-        hparams, synthetic, real, FLAGS.workdir, strategy=strategy,
-        checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,
-        image_every=FLAGS.image_every, snapshot_every=FLAGS.snapshot_every,
-        extra_callbacks=extra)
-  except source_lib.DataError as e:
-    return runtime.report_error(e)
-  state = "finished" if trainer.finished else "stopped (re-run to resume)"
-  print(f"{state} at unit {int(trainer.gan.units_done.numpy())}/"
-        f"{trainer.hparams.total_units}; workdir {FLAGS.workdir}")
-  return 0
+  synthetic, real = train_lib.open_sources(
+      FLAGS.synthetic, FLAGS.real, specs.parse_image_size(FLAGS.image_size))
+  hparams = _hparams(synthetic.image_shape)
+  train_lib.check_workdir(FLAGS.workdir, hparams)  # Before writing into it.
+  cli.write_flags_file(FLAGS.workdir)
+  trainer = train_lib.run_training(
+      hparams, synthetic, real, FLAGS.workdir, strategy=FLAGS.strategy,
+      stop_after=FLAGS.stop_after, checkpoint_every=FLAGS.checkpoint_every,
+      log_every=FLAGS.log_every, image_every=FLAGS.image_every,
+      snapshot_every=FLAGS.snapshot_every)
+  print(train_lib.status_line(trainer))
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

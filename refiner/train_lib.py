@@ -8,14 +8,7 @@ everything else (networks, optimizers, history, counters), so re-running the
 same command after a kill resumes where the last checkpoint left off, and the
 data streams restart at exactly the batch they had reached.
 
-Workdir layout::
-
-    config.json        hyper-parameters of the run (checked on resume)
-    ckpt/              tf.train.CheckpointManager checkpoints
-    tb/                TensorBoard events
-    refiner.keras      the trained refiner (running average if enabled)
-    saved_model/       the same refiner as a SavedModel ('serve' endpoint)
-    snapshots/         refiner weights every --snapshot_every units
+What the work directory holds is described in refiner/workdir.py.
 """
 
 import dataclasses
@@ -23,22 +16,22 @@ import json
 import os
 import shutil
 import traceback
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from core import files
 from data import pipeline
 from data import source as source_lib
+from data import specs
 from refiner import callbacks as callbacks_lib
-from refiner import refine_lib
 from refiner import simgan
+from refiner import workdir as workdir_lib
 
-CONFIG_FILE = "config.json"
-SAVED_MODEL_DIR = "saved_model"
-SNAPSHOT_DIR = "snapshots"
 PREVIEW_IMAGES = 8
+STRATEGIES = ("default", "mirrored")
 
 # Hyper-parameters that change the checkpoint's variables: a workdir trained
 # with other values cannot be resumed with these.
@@ -47,21 +40,25 @@ _STRUCTURAL = ("arch", "image_shape", "adversarial_loss", "history_buffer",
                "refiner_ema")
 
 
-def atomic_write_text(path: str, text: str) -> None:
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    f.write(text)
-  os.replace(tmp, path)
+def open_sources(synthetic_spec: str, real_spec: str,
+                 image_size: Optional[Tuple[int, int]] = None
+                ) -> Tuple[source_lib.ImageSource, source_lib.ImageSource]:
+  """The synthetic images x_i and the real images y_j of a run.
+
+  Raises:
+    DataError: a SPEC names no readable source.
+  """
+  return (specs.open_source(synthetic_spec, image_size),
+          specs.open_source(real_spec, image_size))
 
 
 def check_workdir(workdir: str, hparams: simgan.HParams) -> None:
   """Refuses a workdir whose checkpoint belongs to an incompatible run."""
-  path = os.path.join(workdir, CONFIG_FILE)
+  path = os.path.join(workdir, workdir_lib.CONFIG_FILE)
   if not os.path.exists(path):
     return
   try:
-    with open(path) as f:
-      old = json.load(f)
+    old = files.read_json(path)
   except (OSError, json.JSONDecodeError) as e:
     raise source_lib.DataError(path, f"is not a readable run config ({e})")
   new = json.loads(json.dumps(dataclasses.asdict(hparams)))
@@ -103,11 +100,12 @@ class Trainer:
     self.gan = simgan.SimGAN(hparams, strategy)
     self.checkpoint = tf.train.Checkpoint(**self.gan.checkpoint_items())
     self.manager = tf.train.CheckpointManager(
-        self.checkpoint, os.path.join(workdir, "ckpt"), max_to_keep)
+        self.checkpoint, os.path.join(workdir, workdir_lib.CHECKPOINT_DIR),
+        max_to_keep)
     if self.manager.latest_checkpoint:
       self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
-    atomic_write_text(os.path.join(workdir, CONFIG_FILE),
-                      json.dumps(dataclasses.asdict(hparams), indent=2))
+    files.write_json(os.path.join(workdir, workdir_lib.CONFIG_FILE),
+                     dataclasses.asdict(hparams))
     self.preview = tf.constant(
         synthetic.read(np.arange(min(PREVIEW_IMAGES, len(synthetic)))))
 
@@ -204,11 +202,8 @@ def export_refiner(model: keras.Model, workdir: str) -> None:
   finally:
     keras.mixed_precision.set_global_policy(policy)
   clean.set_weights(model.get_weights())
-  path = os.path.join(workdir, refine_lib.REFINER_FILE)
-  tmp = os.path.join(workdir, "refiner.tmp.keras")
-  clean.save(tmp)
-  os.replace(tmp, path)
-  saved = os.path.join(workdir, SAVED_MODEL_DIR)
+  files.save_model(clean, os.path.join(workdir, workdir_lib.REFINER_FILE))
+  saved = os.path.join(workdir, workdir_lib.SAVED_MODEL_DIR)
   tmp_dir = saved + ".tmp"
   shutil.rmtree(tmp_dir, ignore_errors=True)
   clean.export(tmp_dir, format="tf_saved_model", verbose=False)
@@ -228,11 +223,11 @@ def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
   """Trains (or resumes) a SimGAN run in `workdir` and exports its refiner."""
   trainer = Trainer(hparams, synthetic, real, workdir, strategy,
                     checkpoint_every)
-  callbacks = [callbacks_lib.TensorBoard(os.path.join(workdir, "tb"),
-                                         log_every, image_every)]
+  callbacks = [callbacks_lib.TensorBoard(
+      os.path.join(workdir, workdir_lib.TENSORBOARD_DIR), log_every,
+      image_every)]
   if snapshot_every:
-    callbacks.append(callbacks_lib.Snapshots(
-        os.path.join(workdir, SNAPSHOT_DIR), snapshot_every))
+    callbacks.append(callbacks_lib.Snapshots(workdir, snapshot_every))
   if progress:
     callbacks.append(callbacks_lib.ProgressLine())
   callbacks += list(extra_callbacks or [])
@@ -240,3 +235,43 @@ def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
   if trainer.finished:
     trainer.export()
   return trainer
+
+
+def make_strategy(name: str) -> Optional[tf.distribute.Strategy]:
+  """None for 'default'; a MirroredStrategy over all local GPUs (or the
+  CPU) for 'mirrored'."""
+  if name not in STRATEGIES:
+    raise ValueError(f"unknown strategy {name!r}; expected one of "
+                     f"{', '.join(STRATEGIES)}")
+  return tf.distribute.MirroredStrategy() if name == "mirrored" else None
+
+
+def run_training(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
+                 real: source_lib.ImageSource, workdir: str,
+                 strategy: str = "default", stop_after: int = 0,
+                 **train_args) -> Trainer:
+  """What `python -m refiner.train` runs: a seeded `train`.
+
+  Seeds Keras (initial weights) with ``hparams.seed`` first, so the same
+  command gives the same refiner.
+
+  Args:
+    hparams, synthetic, real, workdir: as for `train`.
+    strategy: a name of ``STRATEGIES``.
+    stop_after: stop after this many units in this process (0: run to the
+      end); re-running resumes.
+    **train_args: the bookkeeping arguments of `train` (checkpoint_every,
+      log_every, image_every, snapshot_every, progress).
+  """
+  keras.utils.set_random_seed(hparams.seed)
+  extra = [callbacks_lib.StopAfter(stop_after)] if stop_after else []
+  return train(hparams, synthetic, real, workdir,
+               strategy=make_strategy(strategy), extra_callbacks=extra,
+               **train_args)
+
+
+def status_line(trainer: Trainer) -> str:
+  """Where a run stands, e.g. 'finished at unit 20/20; workdir DIR'."""
+  state = "finished" if trainer.finished else "stopped (re-run to resume)"
+  return (f"{state} at unit {int(trainer.gan.units_done.numpy())}/"
+          f"{trainer.hparams.total_units}; workdir {trainer.workdir}")

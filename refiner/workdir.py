@@ -4,6 +4,7 @@
 refiner (refining, snapshot selection, the reproductions) reads::
 
     config.json        hyper-parameters of the run (checked on resume)
+    flags.txt          the command's resolved flags (core.cli.FLAGS_FILE)
     ckpt/              tf.train.CheckpointManager checkpoints
     tb/                TensorBoard events
     refiner.keras      the trained refiner (running average if enabled)
@@ -17,7 +18,8 @@ from typing import List, Optional, Tuple
 import keras
 
 from data import source as source_lib
-from refiner import networks  # pylint: disable=unused-import  (registers layers)
+# Imported for its side effect: load_model needs the custom layers registered.
+from refiner import networks  # pylint: disable=unused-import
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "ckpt"

@@ -47,7 +47,7 @@ def test_refiner_step_updates_r_only(adversarial):
   assert all(_changed(r0, gan.refiner))
   assert not any(_changed(d0, gan.discriminator))
   if not adversarial:
-    # Pretraining uses the self-regularisation loss only (PITFALLS rule 4).
+    # Pretraining uses the self-regularisation loss only (§3.1).
     assert float(logs["refiner/adversarial"]) == 0.0
     assert float(logs["refiner/loss"]) == pytest.approx(
         float(logs["refiner/self_regularization"]))

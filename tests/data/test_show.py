@@ -10,7 +10,8 @@ import numpy as np
 from data import show
 from data import source as source_lib
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def _gray_images(n, height=35, width=55):
@@ -83,13 +84,33 @@ def test_hand_joints_are_drawn_as_dots():
   assert _arrow_mask(grid).sum() == 0
 
 
+def _show(*args):
+  return subprocess.run([sys.executable, "-m", "data.show", *args],
+                        cwd=_REPO, env=dict(os.environ, PYTHONPATH=_REPO),
+                        capture_output=True, text=True, check=False,
+                        timeout=300)
+
+
 def test_binary_writes_a_grid_of_an_embedded_source(tmp_path):
   output = tmp_path / "sim.png"
-  result = subprocess.run(
-      [sys.executable, "-m", "data.show", "--source=embedded-eyes-sim?n=3",
-       f"--output={output}", "--rows=1", "--cols=3", "--scale=1"],
-      cwd=_REPO, capture_output=True, text=True, check=False)
+  result = _show("--source=embedded-eyes-sim?n=3", f"--output={output}",
+                 "--rows=1", "--cols=3", "--scale=1")
   assert result.returncode == 0, result.stderr
+  assert result.stdout.startswith(f"wrote {output} (173x73 px, 3 of 3 images")
+  assert os.listdir(tmp_path) == ["sim.png"]
   written = cv2.imread(str(output), cv2.IMREAD_COLOR)
   assert written.shape == (20 + 35 + 14 + 2 + 2, 3 * (55 + 2) + 2, 3)
   assert _arrow_mask(written).sum() > 0
+
+
+def test_binary_bad_input_is_one_error_line(tmp_path):
+  for args, line in [
+      (["--source=embedded-eyes-sim?n=3", f"--output={tmp_path / 'a.png'}",
+        "--rows=0"], "error: rows, cols and scale must be >= 1, got 0, 8, 3"),
+      (["--source=embedded-eyes-sim?n=3", f"--output={tmp_path / 'a.png'}",
+        "stray"], "error: unexpected arguments: stray")]:
+    result = _show(*args)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == line
+  assert os.listdir(tmp_path) == []

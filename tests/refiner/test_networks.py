@@ -40,9 +40,9 @@ def test_refiner_is_fully_convolutional_and_bounded(shape):
 
 
 @pytest.mark.parametrize("arch,shape,padding,grid", [
-    ("gaze", (35, 55), "same", (9, 14)),     # SPEC.md §2a
+    ("gaze", (35, 55), "same", (9, 14)),     # §3.2: 35x55 input
     ("gaze", (35, 55), "valid", (4, 9)),
-    ("hand", (224, 224), "same", (7, 7)),    # SPEC.md §2b
+    ("hand", (224, 224), "same", (7, 7)),    # §3.3: 224x224 input
     ("hand", (224, 224), "valid", (5, 5)),
 ])
 def test_discriminator_patch_grid(arch, shape, padding, grid):
@@ -72,7 +72,7 @@ def test_global_head_classifies_the_whole_image():
 def test_padding_mode_reaches_the_border(mode):
   # A constant image padded by reflection stays constant, so the first
   # conv's response is the same at the border and in the middle; zero
-  # padding makes the border differ (the frame lines a prototype saw).
+  # padding makes the border differ (the frame lines a refiner draws).
   pad = networks.SpatialPad(1, mode)
   x = np.ones((1, 5, 6, 1), "f4")
   y = np.asarray(pad(x))

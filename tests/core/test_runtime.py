@@ -1,0 +1,112 @@
+"""Thread pools, the device description and settings (core/runtime.py)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import tensorflow as tf
+
+from core import runtime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def _python(code):
+  """Runs `code` in a fresh interpreter (TensorFlow not started yet)."""
+  proc = subprocess.run(
+      [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
+      env=dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3"),
+      capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  return proc.stdout.split()
+
+
+def test_explicit_pools_take_effect_and_are_then_fixed():
+  out = _python("""
+      import tensorflow as tf
+      from core import runtime
+      runtime.apply_thread_setting("1,1")
+      tf.constant(1.0).numpy()  # Starts the runtime with these pools.
+      threading = tf.config.threading
+      print(threading.get_intra_op_parallelism_threads(),
+            threading.get_inter_op_parallelism_threads())
+      runtime.configure_threads(1, 1)  # Unchanged: allowed.
+      try:
+        runtime.apply_thread_setting("3,2")
+      except RuntimeError as e:
+        print("refused" if "before running any TensorFlow op" in str(e)
+              else e)
+      """)
+  assert out == ["1", "1", "refused"]
+
+
+def test_auto_applies_this_devices_recommended_pools():
+  out = _python("""
+      import tensorflow as tf
+      from core import runtime
+      best = runtime.apply_thread_setting("auto")
+      tf.constant(1.0).numpy()
+      threading = tf.config.threading
+      print(best == runtime.recommended(),
+            threading.get_intra_op_parallelism_threads() == best.intra_op,
+            threading.get_inter_op_parallelism_threads() == best.inter_op)
+      """)
+  assert out == ["True", "True", "True"]
+
+
+@pytest.mark.parametrize("text", ["two", "1", "1,2,3", "1.5,1", ""])
+def test_bad_thread_settings(text):
+  with pytest.raises(ValueError, match=f"^--threads={text!r}: expected "
+                     "auto, tf or INTRA,INTER$"):
+    runtime.apply_thread_setting(text)
+
+
+def test_negative_thread_counts():
+  with pytest.raises(ValueError, match=r"thread counts must be >= 0 \(0 = "
+                     r"TensorFlow's default\), got intra_op=-1, inter_op=0"):
+    runtime.apply_thread_setting("-1,0")
+
+
+def test_configure_threads_after_start_up_in_this_process():
+  tf.constant(1.0).numpy()  # Make sure the runtime has started.
+  intra = tf.config.threading.get_intra_op_parallelism_threads()
+  inter = tf.config.threading.get_inter_op_parallelism_threads()
+  runtime.configure_threads(intra, inter)  # Unchanged: allowed.
+  with pytest.raises(RuntimeError, match=(
+      rf"configure_threads\(intra_op={intra + 3}, inter_op={inter}\) was "
+      rf"called after TensorFlow had started \(pools are intra_op={intra}, "
+      rf"inter_op={inter}\)")):
+    runtime.configure_threads(intra + 3, inter)
+
+
+def test_device_kind_from_description():
+  base = {"kind": "cpu", "avx512_bf16": False, "amx_bf16": False}
+  assert runtime.device_kind(base) == "cpu"
+  assert runtime.device_kind({**base, "avx512_bf16": True}) == "cpu_bf16"
+  assert runtime.device_kind({**base, "amx_bf16": True}) == "cpu_bf16"
+  assert runtime.device_kind({**base, "kind": "gpu", "amx_bf16": True}) == (
+      "gpu")
+
+
+def test_recommended_follows_the_device(monkeypatch):
+  bf16 = {"kind": "cpu", "avx512_bf16": True, "amx_bf16": False}
+  monkeypatch.setattr(runtime, "describe_device", lambda: bf16)
+  assert runtime.device_kind() == "cpu_bf16"
+  assert runtime.recommended() is runtime.recommended("cpu_bf16")
+  with pytest.raises(ValueError, match="unknown device kind 'tpu'; expected "
+                     r"one of \['cpu', 'cpu_bf16', 'gpu'\]"):
+    runtime.recommended("tpu")
+
+
+def test_describe_device():
+  d = runtime.describe_device()
+  assert set(d) == {"kind", "name", "cpu_model", "cpu_cores", "usable_cores",
+                    "avx512_bf16", "amx_bf16", "gpus", "tensorflow", "keras"}
+  assert d["kind"] == ("gpu" if d["gpus"] else "cpu")
+  assert d["name"] == (d["gpus"][0] if d["gpus"] else d["cpu_model"])
+  assert d["cpu_cores"] >= d["usable_cores"] >= 1
+  assert isinstance(d["avx512_bf16"], bool)
+  assert d["tensorflow"] == tf.__version__

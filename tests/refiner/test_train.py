@@ -1,0 +1,92 @@
+"""`python -m refiner.train` as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def _run(*args, check=True):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+  proc = subprocess.run([sys.executable, "-m", "refiner.train", *args],
+                        cwd=ROOT, env=env, capture_output=True, text=True,
+                        timeout=600)
+  if check:
+    assert proc.returncode == 0, proc.stderr[-3000:]
+  return proc
+
+
+def _png_folder(folder, n, value, labels):
+  os.makedirs(folder)
+  rng = np.random.default_rng(value)
+  rows = []
+  for i in range(n):
+    image = np.clip(rng.normal(value, 20, (35, 55)), 0, 255).astype(np.uint8)
+    cv2.imwrite(os.path.join(folder, f"{i:02d}.png"), image)
+    rows.append((f"{i:02d}.png", 0.1 * i, -0.2, -0.97))
+  if labels:
+    pd.DataFrame(rows, columns=["filename", "gaze_x", "gaze_y", "gaze_z"]
+                ).to_csv(os.path.join(folder, "labels.csv"), index=False)
+
+
+def _assert_one_error_line(proc, line):
+  assert proc.returncode == 1
+  assert proc.stderr.strip().splitlines()[-1] == line
+  assert "Traceback" not in proc.stderr
+
+
+def test_bad_input_is_one_error_line_and_nothing_is_written(tmp_path):
+  workdir = tmp_path / "run"
+  _assert_one_error_line(
+      _run(f"--workdir={workdir}", "extra", check=False),
+      "error: unexpected arguments: extra")
+  _assert_one_error_line(
+      _run(f"--workdir={workdir}", "--threads=two", check=False),
+      "error: --threads='two': expected auto, tf or INTRA,INTER")
+  # A workdir holding a run of another architecture.
+  workdir.mkdir()
+  (workdir / "config.json").write_text(json.dumps({"arch": "gaze"}))
+  _assert_one_error_line(
+      _run("--arch=hand", "--synthetic=embedded-eyes-sim?n=4",
+           "--real=embedded-eyes-real?n=4", f"--workdir={workdir}",
+           check=False),
+      f"error: {workdir}: holds a checkpoint of architecture 'gaze', not "
+      "'hand'; use another --workdir")
+  assert os.listdir(workdir) == ["config.json"]
+
+
+@pytest.mark.slow
+def test_train_stop_and_resume_png_folders(tmp_path):
+  syn, real = str(tmp_path / "syn"), str(tmp_path / "real")
+  _png_folder(syn, 16, 90, labels=True)
+  _png_folder(real, 16, 160, labels=False)
+  workdir = str(tmp_path / "run")
+  common = [f"--synthetic=folder:{syn}", f"--real=folder:{real}",
+            f"--workdir={workdir}", "--refiner_pretrain_steps=5",
+            "--discriminator_pretrain_steps=5", "--steps=10",
+            "--batch_size=4", "--checkpoint_every=5", "--snapshot_every=5"]
+  # A 20-unit run, interrupted after 12 units and then resumed.
+  out = _run(*common, "--stop_after=12")
+  assert out.stdout.strip().splitlines()[-1] == (
+      f"stopped (re-run to resume) at unit 12/20; workdir {workdir}")
+  assert not os.path.exists(os.path.join(workdir, "refiner.keras"))
+  out = _run(*common)
+  assert out.stdout.strip().splitlines()[-1] == (
+      f"finished at unit 20/20; workdir {workdir}")
+  assert "adversarial: 20/20 (100.0%)" in out.stderr
+  flags_text = open(os.path.join(workdir, "flags.txt")).read()
+  assert "--batch_size=4\n" in flags_text
+  assert f"--workdir={workdir}\n" in flags_text
+  assert sorted(os.listdir(workdir)) == [
+      "ckpt", "config.json", "flags.txt", "refiner.keras", "saved_model",
+      "snapshots", "tb"]
+  assert sorted(os.listdir(os.path.join(workdir, "snapshots"))) == [
+      "refiner-000015.weights.h5", "refiner-000020.weights.h5"]

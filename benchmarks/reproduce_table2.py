@@ -7,25 +7,24 @@ r"""Reproduces the gaze experiment end to end: Tables 2, 3 and Fig. 7.
 Without --unityeyes/--mpiigaze it runs on the embedded eye world. Re-running
 the same command resumes: every stage skips what is already complete.
 Outputs in --results: table2.md, table2.csv, table3.md, fig7.png, fig7.pdf,
-timings.md, results.json, flags.txt, versions.json, and the stages' work
-folders (+ snapshots.md with --snapshot_study). For the spread over seeds, run
-it once per --seed into sibling folders and aggregate them with
-`python -m benchmarks.seed_spread` (`make reproduce-table2-seeds`).
+timings.md, results.json, flags.txt, versions.json, config.json and the
+stages' work folders (+ snapshots.md with --snapshot_study). For the spread
+over seeds, run it once per --seed into sibling folders and aggregate them
+with `python -m benchmarks.seed_spread`.
 """
 
-
-from absl import app
 from absl import flags
 
-from refiner import common_flags
+from benchmarks import reproduce_cli
+from core import cli
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_enum("preset", "quick", ["smoke", "quick", "paper"],
-                  "smoke: minutes (tests); quick: the embedded-world default "
-                  "(<= 30 min on 2 CPU cores); paper: batch 512 and the "
-                  "paper's steps, for a GPU and real data.")
-flags.DEFINE_string("results", "results/table2", "Output directory.")
+reproduce_cli.define_reproduction_flags(
+    "2", "smoke: minutes (tests); quick: the embedded-world default (about "
+    "30 min on 2 CPU cores); paper: batch 512 and the paper's steps, for a "
+    "GPU and real data.", jobs=1,
+    jobs_help="Default 1: the stages of Table 2 run one after the other.")
 flags.DEFINE_string("unityeyes", None,
                     "UnityEyes folder (imgs/*.jpg+json) or an h5: cache of "
                     "it made by data.prepare. Default: embedded world.")
@@ -34,9 +33,6 @@ flags.DEFINE_bool("mpiigaze_overlap", False,
                   "Let the refiner's real images come from the test "
                   "persons (the paper's apparent setup). Default: held out "
                   "by person (see data/mpiigaze.py).")
-flags.DEFINE_list("rows", None, "Only these Table-2 rows (default: all).")
-common_flags.define_threads()
-flags.DEFINE_integer("seed", 0, "Seed of data, refiner and estimators.")
 flags.DEFINE_bool("snapshot_study", False,
                   "Also retrain the refined_1x row on every refiner snapshot "
                   "and report the downstream error of each (snapshots.md): "
@@ -45,43 +41,32 @@ flags.DEFINE_bool("snapshot_study", False,
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  from refiner import runtime  # pylint: disable=g-import-not-at-top
-  if not runtime.apply_thread_flag(FLAGS.threads):  # Before any TF op runs.
-    return 1
+  cli.start(argv, FLAGS.threads)
   from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table2_report  # pylint: disable=g-import-not-at-top
 
   preset = table2_lib.PRESETS[FLAGS.preset]
   if bool(FLAGS.unityeyes) != bool(FLAGS.mpiigaze):
-    raise app.UsageError("give both --unityeyes and --mpiigaze, or neither")
+    raise ValueError("give both --unityeyes and --mpiigaze, or neither")
   if FLAGS.unityeyes:
     sources = table2_lib.real_sources(FLAGS.unityeyes, FLAGS.mpiigaze,
                                       FLAGS.mpiigaze_overlap)
   else:
     sources = table2_lib.embedded_sources(preset, FLAGS.seed)
-  unknown = set(FLAGS.rows or []) - set(table2_lib.ROW_BY_KEY)
-  if unknown:
-    raise app.UsageError(f"unknown rows {sorted(unknown)}; expected "
-                         f"{list(table2_lib.ROW_BY_KEY)}")
-  runtime.write_flags_file(FLAGS.results, FLAGS.flags_into_string())
-  try:
-    run = table2_lib.Reproduction(preset, sources, FLAGS.results, FLAGS.seed,
-                                  FLAGS.rows, FLAGS.snapshot_study)
-    results = run.run()
-    texts = table2_report.report(FLAGS.results, run.rows, results,
-                                 sources.embedded)
-  except ValueError as e:  # DataError included: bad input is one line.
-    return runtime.report_error(e)
+  reproduction = table2_lib.Reproduction(
+      preset, sources, FLAGS.results, FLAGS.seed, FLAGS.rows,
+      FLAGS.snapshot_study, reproduce_cli.resolve_jobs(FLAGS.jobs))
+  cli.write_flags_file(FLAGS.results)
+  results = reproduction.run()
+  texts = table2_report.report(FLAGS.results, reproduction.rows, results,
+                               sources.embedded)
   print(texts["table2"])
   print(f"wrote {FLAGS.results}/table2.md, table2.csv, table3.md, fig7.png, "
         "fig7.pdf")
-  return 0
 
 
 def run():
-  app.run(main)
+  cli.run(main)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,13 @@ the share of the domain gap closed per seed.
 """
 
 import glob
-import json
 import os
 import re
-import sys
 
-from absl import app
 from absl import flags
 
-from benchmarks import table2_report
+from core import cli
+from core import files
 
 FLAGS = flags.FLAGS
 
@@ -27,8 +25,9 @@ flags.DEFINE_string("results", "results/table2_seeds",
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  cli.start(argv)
+  from benchmarks import table2_report  # pylint: disable=g-import-not-at-top
+
   by_seed = {}
   for path in sorted(glob.glob(os.path.join(FLAGS.results, "seed_*",
                                             "results.json"))):
@@ -37,18 +36,14 @@ def main(argv):
     if not match:
       continue
     try:
-      with open(path) as f:
-        by_seed[int(match.group(1))] = json.load(f)
-    except (OSError, ValueError) as e:
-      sys.stderr.write(f"error: {path}: not a readable results file ({e})\n")
-      return 1
+      by_seed[int(match.group(1))] = files.read_json(path)
+    except ValueError as e:
+      raise ValueError(f"{path}: not a readable results file ({e})") from e
   if not by_seed:
-    sys.stderr.write(f"error: {FLAGS.results}: no seed_N/results.json "
-                     "(run benchmarks.reproduce_table2 per seed first)\n")
-    return 1
+    raise ValueError(f"{FLAGS.results}: no seed_N/results.json (run "
+                     "benchmarks.reproduce_table2 per seed first)")
   print(table2_report.write_spread(FLAGS.results, by_seed))
-  return 0
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

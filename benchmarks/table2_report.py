@@ -1,15 +1,13 @@
-"""Tables 2 and 3 and Fig. 7 from a reproduction's evaluations."""
+"""Tables 2 and 3, Fig. 7, the snapshot study and the spread over seeds."""
 
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 import pandas as pd
 
 from benchmarks import paper_numbers
+from benchmarks import report as report_lib
 
 # Our row key -> the paper's Fig. 7 series of the same training data.
 PAPER_SERIES = {"synthetic_1x": "synthetic_1x", "synthetic_4x": "synthetic_4x",
@@ -23,28 +21,12 @@ STYLE = {  # Paper's colours: refined blue, synthetic red; 4x solid.
 }
 
 
-def atomic_write(path, write):
-  """Calls `write(tmp)` on a temporary sibling of `path`, then renames it."""
-  tmp = path + ".tmp" + os.path.splitext(path)[1]
-  write(tmp)
-  os.replace(tmp, path)
-
-
-def gap_closed(evaluations: Dict, synthetic: str, refined: str,
-               real: str = "real_labelled", error: str = "mean_deg"):
-  """(E_synthetic − E_refined) / (E_synthetic − E_real) of one error key.
-
-  None when a row is missing or the gap is zero. Shared with Table 4
-  (`real='real', error='mean_error_px'`).
-  """
-  if not {real, synthetic, refined} <= set(evaluations):
-    return None
-  e_syn = evaluations[synthetic][error]
-  e_ref = evaluations[refined][error]
-  e_real = evaluations[real][error]
-  if e_syn == e_real:
-    return None
-  return (e_syn - e_ref) / (e_syn - e_real)
+def gap_closed_at(evaluations: Dict, size: str):
+  """Share of the domain gap the refined row of `size` ('1x', '4x') closes
+  in mean error, relative to the labelled-real row (None without one)."""
+  return report_lib.gap_closed(evaluations, f"synthetic_{size}",
+                               f"refined_{size}", "real_labelled",
+                               "mean_deg")
 
 
 def table2(rows: List, evaluations: Dict) -> pd.DataFrame:
@@ -78,18 +60,12 @@ def table3(rows: List, evaluations: Dict, embedded: bool) -> pd.DataFrame:
   return pd.DataFrame(records)
 
 
-def markdown(frame: pd.DataFrame) -> str:
-  # NaN (a row the paper does not have) prints as a dash, not 'nan'.
-  frame = frame.astype(object).where(frame.notna(), None)
-  return frame.to_markdown(index=False, floatfmt=".1f", missingval="—")
-
-
-def write_tables(results_dir: str, rows: List, evaluations: Dict,
-                 extra: Dict, embedded: bool) -> Dict[str, str]:
+def write_tables(results_dir: str, rows: List, results: Dict,
+                 embedded: bool) -> Dict[str, str]:
   """Writes table2.md/csv and table3.md; returns their texts."""
+  evaluations = results["evaluations"]
   t2 = table2(rows, evaluations)
-  atomic_write(os.path.join(results_dir, "table2.csv"),
-          lambda p: t2.to_csv(p, index=False, float_format="%.2f"))
+  report_lib.write_csv(os.path.join(results_dir, "table2.csv"), t2, "%.2f")
   test = ("the embedded real stand-in test split" if embedded else
           "the MPIIGaze evaluation subset")
   notes = [
@@ -100,7 +76,7 @@ def write_tables(results_dir: str, rows: List, evaluations: Dict,
       "are the same images passed through the chosen refiner.",
   ]
   for size in ("1x", "4x"):
-    share = gap_closed(evaluations, f"synthetic_{size}", f"refined_{size}")
+    share = gap_closed_at(evaluations, size)
     if share is not None:
       notes.append(f"Share of the domain gap closed at {size} (mean error): "
                    f"{100 * share:.0f} % = (E_synthetic − E_refined) / "
@@ -109,61 +85,29 @@ def write_tables(results_dir: str, rows: List, evaluations: Dict,
     notes.append("Embedded world: these numbers show the method on a "
                  "controlled domain gap; the paper's numbers need UnityEyes "
                  "+ MPIIGaze.")
-  if "label_preservation" in extra:
-    lp = extra["label_preservation"]
+  if "label_preservation" in results:
+    lp = results["label_preservation"]
     notes.append(f"Label preservation: refinement moves the gaze that the "
                  f"{lp['judge']} estimator sees by {lp['mean_shift_deg']:.2f}"
                  f"° on average (median {lp['median_shift_deg']:.2f}°, "
                  f"{lp['n']} images).")
-  if "selection" in extra:
-    chosen = extra["selection"]["chosen"]
-    notes.append(f"Refiner: snapshot at unit {chosen['unit']}, chosen "
-                 f"without real labels ({extra['selection']['criterion']}).")
-  text2 = ("# Table 2: gaze estimation, % of test images within d\n\n" +
-           markdown(t2) + "\n\n" + "\n".join(f"- {n}" for n in notes) +
-           "\n")
-  write_text(os.path.join(results_dir, "table2.md"), text2)
-  t3 = table3(rows, evaluations, embedded)
-  text3 = ("# Table 3: mean angular error (degrees)\n\n" + markdown(t3) +
-           "\n\n- Rows marked 'quoted from the paper' are the paper's "
-           "numbers on MPIIGaze, not re-run here.\n- 'this run' rows are "
-           f"ours, on {test}.\n")
-  write_text(os.path.join(results_dir, "table3.md"), text3)
+  if "selection" in results:
+    notes.append(report_lib.selection_note(results["selection"]))
+  text2 = report_lib.document(
+      "Table 2: gaze estimation, % of test images within d",
+      report_lib.markdown(t2), notes)
+  report_lib.write_text(os.path.join(results_dir, "table2.md"), text2)
+  text3 = report_lib.document(
+      "Table 3: mean angular error (degrees)",
+      report_lib.markdown(table3(rows, evaluations, embedded)),
+      ["Rows marked 'quoted from the paper' are the paper's numbers on "
+       "MPIIGaze, not re-run here.", f"'this run' rows are ours, on {test}."])
+  report_lib.write_text(os.path.join(results_dir, "table3.md"), text3)
   return {"table2": text2, "table3": text3}
 
 
-def plot_fig7(results_dir: str, rows: List, curves: Dict[str, pd.DataFrame],
-              title: str) -> None:
-  """Our cumulative curves (thick) over the paper's (thin, faded)."""
-  paper = paper_numbers.paper_curves("fig7_gaze")
-  fig, ax = plt.subplots(figsize=(7.5, 5.2))
-  for key, series in PAPER_SERIES.items():
-    data = paper[paper.series == series]
-    colour, dash = STYLE[key]
-    ax.plot(data.deg, data.percent_within, color=colour, linestyle=dash,
-            linewidth=1.0, alpha=0.35,
-            label=f"paper: {key.replace('_', ' ')}")
-  labels = {r.key: r.label for r in rows}
-  labels["knn_synthetic"] = "k-NN on synthetic"
-  for key, curve in curves.items():
-    colour, dash = STYLE.get(key, ("black", "-"))
-    ax.plot(curve.distance_deg, curve.pct_within, color=colour,
-            linestyle=dash, linewidth=2.0, label=f"ours: {labels[key]}")
-  ax.set_xlim(0, 25)
-  ax.set_ylim(0, 100)
-  ax.set_xlabel("Distance from ground truth [degrees]")
-  ax.set_ylabel("Percentage of images")
-  ax.set_title(title, fontsize=10)
-  ax.grid(alpha=0.3)
-  ax.legend(fontsize=7, loc="lower right")
-  fig.tight_layout()
-  for ext in ("png", "pdf"):
-    atomic_write(os.path.join(results_dir, f"fig7.{ext}"),
-            lambda p, ext=ext: fig.savefig(p, dpi=130, format=ext))
-  plt.close(fig)
-
-
 def read_curves(results_dir: str, keys: List[str]) -> Dict[str, pd.DataFrame]:
+  """The curve.csv of each evaluation that has one, by key."""
   curves = {}
   for key in keys:
     path = os.path.join(results_dir, "evaluations", key, "curve.csv")
@@ -172,9 +116,18 @@ def read_curves(results_dir: str, keys: List[str]) -> Dict[str, pd.DataFrame]:
   return curves
 
 
-def write_text(path: str, text: str) -> None:
-  """Writes `text` to `path` via a temporary sibling."""
-  atomic_write(path, lambda p: open(p, "w").write(text))
+def plot_fig7(results_dir: str, rows: List, title: str) -> None:
+  """Fig. 7: our cumulative curves (thick) over the paper's (thin, faded)."""
+  labels = {r.key: r.label for r in rows}
+  labels["knn_synthetic"] = "k-NN on synthetic"
+  lines = report_lib.paper_lines("fig7_gaze", PAPER_SERIES, "deg", STYLE)
+  for key, curve in read_curves(results_dir, list(labels)).items():
+    colour, dash = STYLE.get(key, ("black", "-"))
+    lines.append(report_lib.Line(curve.distance_deg, curve.pct_within,
+                                 f"ours: {labels[key]}", colour, dash))
+  report_lib.plot_cumulative(
+      results_dir, "fig7", lines, "Distance from ground truth [degrees]",
+      "Percentage of images", 25, title)
 
 
 def snapshot_study_markdown(study: Dict) -> str:
@@ -201,72 +154,45 @@ def snapshot_study_markdown(study: Dict) -> str:
       "Spearman correlation of Fréchet distance and downstream error: " +
       ("undefined" if rho is None else f"{rho:+.2f}") + ".",
   ]
-  return ("# Refiner snapshots: downstream gaze error\n\n" +
-          frame.to_markdown(index=False, floatfmt=".3g") + "\n\n" +
-          "\n".join(f"- {n}" for n in notes) + "\n")
+  return report_lib.document("Refiner snapshots: downstream gaze error",
+                             frame.to_markdown(index=False, floatfmt=".3g"),
+                             notes)
 
 
-def timings_markdown(timings: Dict,
-                     end_to_end_seconds: Optional[float] = None) -> str:
-  """Wall and CPU minutes of each stage (accumulated over resumes).
-
-  Args:
-    timings: {stage: {"wall_seconds", "cpu_seconds"}}.
-    end_to_end_seconds: the run's own wall clock, when stages ran side by
-      side (then less than the sum of theirs).
-  """
-  frame = pd.DataFrame([{"stage": stage,
-                         "wall (min)": t["wall_seconds"] / 60,
-                         "CPU (min)": t["cpu_seconds"] / 60}
-                        for stage, t in timings.items()])
-  total = frame[["wall (min)", "CPU (min)"]].sum()
-  frame.loc[len(frame)] = ["total", total["wall (min)"], total["CPU (min)"]]
-  notes = "- CPU minutes count all threads of the process.\n"
-  if end_to_end_seconds is not None:
-    notes += (f"- End to end: {end_to_end_seconds / 60:.1f} min wall (stages "
-              "ran side by side, so less than the total of the stages).\n")
-  return ("# Stage timings\n\n" + frame.to_markdown(index=False,
-                                                     floatfmt=".1f") +
-          "\n\n" + notes)
+def _summary(values: List[float]) -> Dict[str, float]:
+  return {"mean": float(np.mean(values)), "std": float(np.std(values)),
+          "min": min(values), "max": max(values)}
 
 
 def spread(results_by_seed: Dict[int, Dict]) -> pd.DataFrame:
-  """Per-row mean error of several seeds, with mean, std, min and max."""
+  """Per-row mean error of several seeds, with mean, std, min and max, and
+  the share of the domain gap closed per seed."""
   seeds = sorted(results_by_seed)
+  evaluations = {s: results_by_seed[s]["evaluations"] for s in seeds}
   keys = []
   for seed in seeds:
-    keys += [k for k in results_by_seed[seed]["evaluations"] if k not in keys]
+    keys += [k for k in evaluations[seed] if k not in keys]
   records = []
   for key in keys:
-    values = [results_by_seed[s]["evaluations"][key]["mean_deg"]
-              for s in seeds if key in results_by_seed[s]["evaluations"]]
-    record = {"row": key}
-    record.update({f"seed {s}": results_by_seed[s]["evaluations"].get(
-        key, {}).get("mean_deg") for s in seeds})
-    record.update({"mean": float(np.mean(values)),
-                   "std": float(np.std(values)), "min": min(values),
-                   "max": max(values)})
-    records.append(record)
+    by_seed = {s: evaluations[s].get(key, {}).get("mean_deg") for s in seeds}
+    records.append({"row": key,
+                    **{f"seed {s}": v for s, v in by_seed.items()},
+                    **_summary([v for v in by_seed.values()
+                                if v is not None])})
   for size in ("1x", "4x"):
-    shares = [gap_closed(results_by_seed[s]["evaluations"],
-                         f"synthetic_{size}", f"refined_{size}")
-              for s in seeds]
+    shares = [gap_closed_at(evaluations[s], size) for s in seeds]
     if all(v is not None for v in shares):
       shares = [100 * v for v in shares]
-      record = {"row": f"gap closed {size} (%)"}
-      record.update({f"seed {s}": v for s, v in zip(seeds, shares)})
-      record.update({"mean": float(np.mean(shares)),
-                     "std": float(np.std(shares)), "min": min(shares),
-                     "max": max(shares)})
-      records.append(record)
+      records.append({"row": f"gap closed {size} (%)",
+                      **{f"seed {s}": v for s, v in zip(seeds, shares)},
+                      **_summary(shares)})
   return pd.DataFrame(records)
 
 
 def write_spread(output_dir: str, results_by_seed: Dict[int, Dict]) -> str:
   """Writes spread.md and spread.csv over seeds; returns the markdown."""
   frame = spread(results_by_seed)
-  atomic_write(os.path.join(output_dir, "spread.csv"),
-          lambda p: frame.to_csv(p, index=False, float_format="%.3f"))
+  report_lib.write_csv(os.path.join(output_dir, "spread.csv"), frame, "%.3f")
   notes = []
   for seed in sorted(results_by_seed):
     r = results_by_seed[seed]
@@ -276,33 +202,34 @@ def write_spread(output_dir: str, results_by_seed: Dict[int, Dict]) -> str:
     if "label_preservation" in r:
       parts.append(f"label shift "
                    f"{r['label_preservation']['mean_shift_deg']:.2f}°")
-    if "timings" in r:
+    wall = r.get("end_to_end_wall_seconds")
+    if wall is None and "timings" in r:
       wall = sum(t["wall_seconds"] for t in r["timings"].values())
+    if wall is not None:
       parts.append(f"{wall / 60:.0f} min wall")
     notes.append(", ".join(parts))
-  text = ("# Spread over seeds: mean angular error (°) on the real test "
-          "set\n\n" + markdown(frame) + "\n\n" +
-          "\n".join(f"- {n}" for n in notes) +
-          "\n- Each seed changes the data draw, the refiner's training and "
-          "the estimators' initialisation and order.\n")
-  write_text(os.path.join(output_dir, "spread.md"), text)
+  notes.append("Each seed changes the data draw, the refiner's training and "
+               "the estimators' initialisation and order.")
+  text = report_lib.document(
+      "Spread over seeds: mean angular error (°) on the real test set",
+      report_lib.markdown(frame), notes)
+  report_lib.write_text(os.path.join(output_dir, "spread.md"), text)
   return text
 
 
 def report(results_dir: str, rows: List, results: Dict,
            embedded: bool) -> Dict[str, str]:
-  """Writes every table and the figure of one reproduction."""
-  evaluations = results["evaluations"]
-  texts = write_tables(results_dir, rows, evaluations, results, embedded)
+  """Writes every table and the figure of one reproduction; returns the
+  texts by name (table2, table3, snapshots, timings)."""
+  texts = write_tables(results_dir, rows, results, embedded)
   if "snapshot_study" in results:
     texts["snapshots"] = snapshot_study_markdown(results["snapshot_study"])
-    write_text(os.path.join(results_dir, "snapshots.md"),
-                texts["snapshots"])
-  if "timings" in results:
-    texts["timings"] = timings_markdown(results["timings"])
-    write_text(os.path.join(results_dir, "timings.md"), texts["timings"])
-  keys = [r.key for r in rows] + ["knn_synthetic"]
+    report_lib.write_text(os.path.join(results_dir, "snapshots.md"),
+                          texts["snapshots"])
+  timings = report_lib.write_timings(results_dir, results)
+  if timings is not None:
+    texts["timings"] = timings
   what = "embedded eye world" if embedded else "UnityEyes → MPIIGaze"
-  plot_fig7(results_dir, rows, read_curves(results_dir, keys),
+  plot_fig7(results_dir, rows,
             f"Fig. 7 reproduction ({what}, preset {results['preset']})")
   return texts

@@ -1,0 +1,160 @@
+"""What the reports of Tables 2 and 4 share: tables, notes, timings, curves.
+
+Every file is written atomically (core.files): a report interrupted while
+writing leaves the previous version of a file, never half of one.
+"""
+
+import dataclasses
+import os
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import pandas as pd
+
+from benchmarks import paper_numbers
+from core import files
+
+# Our curves: thick and opaque; the paper's: thin and faded behind them.
+OURS_WIDTH = 2.0
+PAPER_WIDTH, PAPER_ALPHA = 1.0, 0.35
+
+
+def markdown(frame: pd.DataFrame) -> str:
+  """A frame as a markdown table, one decimal; NaN or None prints as a dash
+  (a row the paper does not have), not 'nan'."""
+  frame = frame.astype(object).where(frame.notna(), None)
+  return frame.to_markdown(index=False, floatfmt=".1f", missingval="—")
+
+
+def document(title: str, table: str, notes: Sequence[str]) -> str:
+  """A markdown document: '# title', the table, then the notes as a list."""
+  return (f"# {title}\n\n{table}\n\n" + "\n".join(f"- {n}" for n in notes) +
+          "\n")
+
+
+def gap_closed(evaluations: Mapping[str, Dict], synthetic: str, refined: str,
+               real: str, error: str) -> Optional[float]:
+  """(E_synthetic − E_refined) / (E_synthetic − E_real) of one error key.
+
+  The share of the synthetic-to-real gap that refinement closes: 1 when the
+  refined row is as good as the one trained on labelled real images, 0 when
+  refining did not help. None when a row is missing or the gap is zero.
+  """
+  if not {real, synthetic, refined} <= set(evaluations):
+    return None
+  e_syn = evaluations[synthetic][error]
+  e_ref = evaluations[refined][error]
+  e_real = evaluations[real][error]
+  if e_syn == e_real:
+    return None
+  return (e_syn - e_ref) / (e_syn - e_real)
+
+
+def selection_note(selection: Dict) -> str:
+  """Which snapshot refined the training set, and how it was chosen."""
+  chosen = selection["chosen"]
+  return (f"Refiner: snapshot at unit {chosen['unit']}, chosen without real "
+          f"labels ({selection['criterion']}).")
+
+
+def timings_markdown(timings: Dict,
+                     end_to_end_seconds: Optional[float] = None) -> str:
+  """Wall and CPU minutes of each stage (accumulated over resumes).
+
+  Args:
+    timings: {stage: {"wall_seconds", "cpu_seconds"}}.
+    end_to_end_seconds: the run's own wall clock over its invocations.
+  """
+  frame = pd.DataFrame([{"stage": stage,
+                         "wall (min)": t["wall_seconds"] / 60,
+                         "CPU (min)": t["cpu_seconds"] / 60}
+                        for stage, t in timings.items()])
+  total = frame[["wall (min)", "CPU (min)"]].sum()
+  frame.loc[len(frame)] = ["total", total["wall (min)"], total["CPU (min)"]]
+  notes = "- CPU minutes count all threads of the process.\n"
+  if end_to_end_seconds is not None:
+    notes += (f"- End to end: {end_to_end_seconds / 60:.1f} min wall (less "
+              "than the total of the stages where they ran side by side, "
+              "--jobs > 1).\n")
+  return ("# Stage timings\n\n" + frame.to_markdown(index=False,
+                                                     floatfmt=".1f") +
+          "\n\n" + notes)
+
+
+def write_text(path: str, text: str) -> None:
+  files.write_atomic(path, text)
+
+
+def write_csv(path: str, frame: pd.DataFrame, float_format: str) -> None:
+  files.write_atomic(path, frame.to_csv(index=False,
+                                        float_format=float_format))
+
+
+def write_timings(results_dir: str, results: Dict) -> Optional[str]:
+  """timings.md of a run's results (None, and no file, without timings)."""
+  if "timings" not in results:
+    return None
+  text = timings_markdown(results["timings"],
+                          results.get("end_to_end_wall_seconds"))
+  write_text(os.path.join(results_dir, "timings.md"), text)
+  return text
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+  """One cumulative curve of a figure: % of items within each distance."""
+  distance: Sequence[float]
+  percent: Sequence[float]
+  label: str
+  colour: str = "black"
+  dash: str = "-"
+  width: float = OURS_WIDTH
+  alpha: float = 1.0
+
+
+def paper_lines(figure: str, series: Mapping[str, str], distance: str,
+                style: Mapping[str, Tuple[str, str]]) -> List[Line]:
+  """The paper's digitised curves, thin and faded, labelled by our row keys.
+
+  Args:
+    figure: 'fig7_gaze' or 'fig12_hand' (benchmarks/paper).
+    series: our row key -> the paper's series of the same training data.
+    distance: the csv's distance column ('deg', 'px').
+    style: our row key -> (colour, dash).
+  """
+  paper = paper_numbers.paper_curves(figure)
+  lines = []
+  for key, name in series.items():
+    data = paper[paper.series == name]
+    colour, dash = style[key]
+    lines.append(Line(data[distance], data.percent_within,
+                      f"paper: {key.replace('_', ' ')}", colour, dash,
+                      PAPER_WIDTH, PAPER_ALPHA))
+  return lines
+
+
+def plot_cumulative(results_dir: str, name: str, lines: Sequence[Line],
+                    xlabel: str, ylabel: str, max_distance: float,
+                    title: str) -> None:
+  """Writes NAME.png and NAME.pdf: the curves, in the order given."""
+  fig, ax = plt.subplots(figsize=(7.5, 5.2))
+  for line in lines:
+    ax.plot(line.distance, line.percent, color=line.colour,
+            linestyle=line.dash, linewidth=line.width, alpha=line.alpha,
+            label=line.label)
+  ax.set_xlim(0, max_distance)
+  ax.set_ylim(0, 100)
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  ax.set_title(title, fontsize=10)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7, loc="lower right")
+  fig.tight_layout()
+  try:
+    for ext in ("png", "pdf"):
+      files.write_with(os.path.join(results_dir, f"{name}.{ext}"),
+                       lambda p, ext=ext: fig.savefig(p, dpi=130, format=ext))
+  finally:
+    plt.close(fig)

@@ -1,0 +1,67 @@
+"""The flags the reproduction binaries share, defined once.
+
+Only binaries call these (at import time, like any flag definition). This
+module imports no TensorFlow, so a binary defines its flags before
+core.cli.start sizes TensorFlow's thread pools.
+"""
+
+from typing import NamedTuple
+
+from absl import flags
+
+from core import cli
+
+PRESETS = ("smoke", "quick", "paper")
+
+
+class ReproductionFlags(NamedTuple):
+  preset: flags.FlagHolder
+  results: flags.FlagHolder
+  rows: flags.FlagHolder
+  seed: flags.FlagHolder
+  jobs: flags.FlagHolder
+  threads: flags.FlagHolder
+
+
+def define_reproduction_flags(table: str, preset_help: str, jobs: int,
+                              jobs_help: str) -> ReproductionFlags:
+  """--preset, --results, --rows, --seed, --jobs and --threads.
+
+  Args:
+    table: the table's number ('2', '4'): names the default results folder
+      and the rows in the help.
+    preset_help: what each preset is, for this table.
+    jobs: the default of --jobs.
+    jobs_help: what the default of --jobs means, for this table.
+  """
+  return ReproductionFlags(
+      preset=flags.DEFINE_enum("preset", "quick", list(PRESETS), preset_help),
+      results=flags.DEFINE_string("results", f"results/table{table}",
+                                  "Output directory; re-running the same "
+                                  "command resumes from what it holds."),
+      rows=flags.DEFINE_list("rows", None,
+                             f"Only these Table-{table} rows (default: "
+                             "all)."),
+      seed=flags.DEFINE_integer("seed", 0,
+                                "Seed of data, refiner and estimators."),
+      jobs=flags.DEFINE_integer(
+          "jobs", jobs, "Independent stages (SimGAN, estimators) run this "
+          "many at a time, each in its own process with an equal share of "
+          "the cores; 1: one after the other in this process; 0: one on a "
+          "GPU (each process would claim its memory), else min(2, cores). "
+          + jobs_help),
+      threads=cli.define_threads())
+
+
+def resolve_jobs(jobs: int) -> int:
+  """The --jobs value to run with (0 = the device's default).
+
+  Raises:
+    ValueError: a negative value.
+  """
+  if jobs < 0:
+    raise ValueError(f"--jobs must be >= 0, got {jobs}")
+  if jobs:
+    return jobs
+  from benchmarks import template  # pylint: disable=g-import-not-at-top
+  return template.default_jobs()

@@ -1,0 +1,432 @@
+"""The reproduction template: one stage pipeline for Tables 2 and 4.
+
+Both experiments of the paper (gaze, Table 2; hand pose, Table 4) train a
+refiner with SimGAN (Algorithm 1), refine the synthetic training set with it
+and compare estimators trained on synthetic, refined and labelled real
+images on the real test set. `Reproduction.run` is that pipeline; a table
+defines what differs through the hooks below (its rows, estimator, feature
+space of the selection, batch size, baselines, label-shift statistics and
+later stages). Stages, in this order (each skips what an earlier,
+interrupted run already finished):
+
+1. ``simgan``: the refiner, trained on synthetic + unlabelled real images,
+   saving snapshots of its weights.
+2. ``estimator KEY`` of the rows that need no refiner, in the table's order;
+   the `feature_row` estimator also whenever a refined row is asked (its
+   features choose the snapshot). Stages 1 and 2 are independent of each
+   other and run `jobs` at a time (stages.StagedRun.run_stages).
+3. ``selection``: the snapshot whose refined images lie closest to the real
+   ones, without real labels (Fréchet distance; refiner/selection.py).
+4. ``refine``: the synthetic training set refined once with it (refined.h5).
+5. ``estimator KEY`` of the refined rows, `jobs` at a time.
+6. ``evaluation``: every row and baseline on the real test set, the
+   domain-gap check on held-out synthetic images and the label-preservation
+   check (how far refinement moves the labels an estimator sees).
+7. The table's later stages (Table 2: the per-snapshot study).
+
+Every stage is named and may run in a worker process (`worker_spec`); its
+output lives in files of the results folder, from which `run` collects
+results.json:
+
+    preset, seed, image_shape    what ran
+    selection                    selection.json (when a refined row ran)
+    evaluations                  {row or baseline: metrics of the test set,
+                                  ROW@synthetic_test: the domain-gap check}
+    label_preservation           label_preservation.json
+    <later stage>                one entry per later stage
+    timings                      {stage: wall and CPU seconds, over resumes}
+    end_to_end_wall_seconds      the run's own clock, over resumes
+"""
+
+import abc
+import dataclasses
+import os
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import keras
+import numpy as np
+
+from benchmarks import stages
+from core import files
+from core import runtime
+from data import source as source_lib
+from data import specs
+from refiner import refine_lib
+from refiner import selection
+from refiner import simgan
+from refiner import train_lib as refiner_lib
+from refiner import workdir as workdir_lib
+
+SIMGAN_DIR = "simgan"
+REFINED_FILE = "refined.h5"
+SELECTION_FILE = "selection.json"
+LABEL_PRESERVATION_FILE = "label_preservation.json"
+RESULTS_FILE = "results.json"
+METRICS_FILE = "metrics.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sources:
+  """SPECs of the data of one run."""
+  synthetic: str                          # labelled synthetic training images
+  real: str                               # unlabelled real images (refiner)
+  test: str                               # labelled real test images
+  real_labelled: Optional[str] = None     # upper-bound row, if labels exist
+  synthetic_test: Optional[str] = None    # held-out synthetic (domain gap)
+  embedded: bool = True
+
+
+def default_jobs() -> int:
+  """Stages side by side when none is asked: one on a GPU (each process
+  would claim its memory), else min(2, cores)."""
+  if runtime.device_kind() == "gpu":
+    return 1
+  return min(2, os.cpu_count() or 1)
+
+
+class Reproduction(stages.StagedRun):
+  """One run of a table's reproduction into `results` (see module doc).
+
+  A row is any object with `key`, `label` and `data` ('synthetic', 'refined'
+  or 'real_labelled': the source it trains on). A preset has `name`,
+  `simgan` (refiner.simgan.HParams overrides), `snapshot_every`,
+  `selection_images`, `schedule` (core.estimator.Schedule overrides) and
+  `estimator` (overrides of the task's other HParams fields).
+  """
+
+  def __init__(self, preset, sources: Sources, results: str, seed: int = 0,
+               rows: Optional[Sequence[str]] = None, jobs: int = 1):
+    """Raises ValueError for an unknown row or a negative `jobs`."""
+    by_key = {row.key: row for row in self.all_rows}
+    unknown = sorted(set(rows or ()) - set(by_key))
+    if unknown:
+      raise ValueError(f"unknown rows {unknown}; expected {list(by_key)}")
+    if jobs < 0:
+      raise ValueError(f"jobs must be >= 0, got {jobs}")
+    super().__init__(results)
+    self.preset = preset
+    self.sources = sources
+    self.seed = seed
+    self.jobs = jobs
+    self.rows = [by_key[k] for k in (rows or list(by_key))]
+    if not sources.real_labelled:
+      self.rows = [r for r in self.rows if r.data != "real_labelled"]
+    self._opened = {}
+
+  # -- hooks: what a table defines ------------------------------------------
+
+  @property
+  @abc.abstractmethod
+  def all_rows(self) -> Sequence:
+    """Every row of the table, in the table's order."""
+
+  @property
+  @abc.abstractmethod
+  def rows_before_selection(self) -> Sequence[str]:
+    """Keys of the rows that need no refiner, in training order (stage 2)."""
+
+  @property
+  @abc.abstractmethod
+  def feature_row(self) -> str:
+    """The row whose estimator's features choose the snapshot (stage 3)."""
+
+  @property
+  @abc.abstractmethod
+  def estimator_lib(self):
+    """The estimator's train_lib module: ESTIMATOR, DONE, HParams (with a
+    `schedule`), train(hparams, source, workdir), evaluate(path, source,
+    output_dir)."""
+
+  @abc.abstractmethod
+  def estimator_hparams(self, row):
+    """The estimator_lib.HParams that train `row` (see `schedule`)."""
+
+  @abc.abstractmethod
+  def training_source(self, row) -> source_lib.ImageSource:
+    """The images `row` trains on."""
+
+  @property
+  @abc.abstractmethod
+  def image_size(self) -> Optional[Tuple[int, int]]:
+    """The (h, w) every source is read at; None: the sources' own size."""
+
+  @property
+  @abc.abstractmethod
+  def batch_size(self) -> int:
+    """Images per refiner, feature-model or judge pass."""
+
+  @abc.abstractmethod
+  def selection_features(self) -> keras.Model:
+    """The model whose features the selection's Fréchet distance compares
+    (called only while the selection is not done)."""
+
+  @property
+  @abc.abstractmethod
+  def selection_criterion(self) -> str:
+    """selection.json's description of that distance."""
+
+  @abc.abstractmethod
+  def baselines(self) -> Dict[str, Dict]:
+    """Estimators without a row, scored on the test set like the rows:
+    {key: metrics}, computed on first call, read back after."""
+
+  @property
+  @abc.abstractmethod
+  def domain_gap_row(self) -> str:
+    """The row also scored on held-out synthetic images (synthetic_test)."""
+
+  @property
+  @abc.abstractmethod
+  def judges(self) -> Sequence[str]:
+    """Rows that may judge the label shift, best first: the first one run."""
+
+  @abc.abstractmethod
+  def label_shift(self, estimator: keras.Model, images: np.ndarray,
+                  refined: np.ndarray, n: int) -> Dict:
+    """Statistics of how far refinement moves what `estimator` sees from the
+    first n synthetic `images` to their `refined` versions."""
+
+  @abc.abstractmethod
+  def later_stages(self) -> Dict[str, Callable[[], Dict]]:
+    """Stages after the evaluation, by name: each returns its results.json
+    entry (the name with '_' for ' '), computed once and read back after."""
+
+  # -- data -------------------------------------------------------------------
+
+  @property
+  def keys(self) -> List[str]:
+    return [row.key for row in self.rows]
+
+  @property
+  def refined(self) -> bool:
+    """Whether a refined row runs (then the SimGAN stages run too)."""
+    return any(row.data == "refined" for row in self.rows)
+
+  def row(self, key: str):
+    return next(row for row in self.all_rows if row.key == key)
+
+  def source(self, name: str) -> source_lib.ImageSource:
+    """A source of the run: a field of Sources, or 'refined' (stage 4)."""
+    if name not in self._opened:
+      if name == "refined":
+        self._opened[name] = specs.open_source(
+            f"h5:{self.path(REFINED_FILE)}")
+      else:
+        self._opened[name] = specs.open_source(getattr(self.sources, name),
+                                               self.image_size)
+    return self._opened[name]
+
+  @property
+  def image_shape(self) -> Tuple[int, int]:
+    return tuple(self.source("synthetic").image_shape)
+
+  def estimator_path(self, key: str) -> str:
+    return self.path("estimators", key, self.estimator_lib.ESTIMATOR)
+
+  def schedule(self, **fields):
+    """The task's default Schedule with the seed, `fields` and the preset's
+    schedule overrides."""
+    return dataclasses.replace(self.estimator_lib.HParams().schedule,
+                               seed=self.seed, **fields,
+                               **self.preset.schedule)
+
+  def chosen_snapshot(self) -> str:
+    """The snapshot the selection chose (stage 3 must have run)."""
+    return files.read_json(self.path(SELECTION_FILE))["chosen"]["name"]
+
+  # -- the pipeline -----------------------------------------------------------
+
+  def run(self) -> Dict:
+    """All stages; returns the collected results (also results.json)."""
+    tic = time.monotonic()
+    self.write_provenance({
+        "preset": dataclasses.asdict(self.preset),
+        "sources": dataclasses.asdict(self.sources), "seed": self.seed,
+        "rows": self.keys})
+    refined = self.refined
+    # Everything before the refiner choice is independent: the SimGAN (the
+    # longest, so first) and the estimators of unrefined data.
+    self.run_stages(
+        (["simgan"] if refined else []) +
+        [f"estimator {key}" for key in self.rows_before_selection
+         if key in self.keys or (key == self.feature_row and refined)],
+        self.jobs)
+    if refined:
+      self.run_stages(["selection", "refine"])  # One after the other.
+      self.run_stages([f"estimator {row.key}" for row in self.rows
+                       if row.data == "refined"], self.jobs)
+    later = self.later_stages()
+    self.run_stages(["evaluation", *later])
+    results = {"preset": self.preset.name, "seed": self.seed,
+               "image_shape": list(self.image_shape)}
+    if refined:
+      results["selection"] = files.read_json(self.path(SELECTION_FILE))
+    results["evaluations"] = self.evaluations()
+    judge = self.judge()
+    if judge:
+      results["label_preservation"] = self.label_preservation(judge)
+    for name, stage in later.items():
+      results[name.replace(" ", "_")] = stage()
+    results["timings"] = self.timings()
+    results["end_to_end_wall_seconds"] = self.add_elapsed(
+        time.monotonic() - tic)
+    files.write_json(self.path(RESULTS_FILE), results)
+    return results
+
+  def run_stage(self, name: str) -> None:
+    """Runs stage `name` of the module doc (here or in a worker process)."""
+    if name == "simgan":
+      self.train_simgan()
+    elif name.startswith("estimator "):
+      self.train_estimator(self.row(name[len("estimator "):]))
+    elif name == "selection":
+      self.select_refiner()
+    elif name == "refine":
+      self.refine_training_set()
+    elif name == "evaluation":
+      self.evaluations()
+      judge = self.judge()
+      if judge:
+        self.label_preservation(judge)
+    else:
+      later = self.later_stages()
+      if name not in later:
+        raise ValueError(f"unknown stage {name!r}")
+      later[name]()
+
+  # -- the stages -------------------------------------------------------------
+
+  def simgan_hparams(self) -> simgan.HParams:
+    return simgan.HParams(image_shape=self.image_shape, seed=self.seed,
+                          **self.preset.simgan)
+
+  def train_simgan(self) -> None:
+    """Stage 1: trains the refiner (Algorithm 1), saving snapshots."""
+    workdir = self.path(SIMGAN_DIR)
+    if os.path.exists(os.path.join(workdir, workdir_lib.REFINER_FILE)):
+      stages.log("SimGAN: already trained")
+      return
+    hparams = self.simgan_hparams()
+    stages.log("SimGAN: training the refiner (Algorithm 1)")
+    keras.utils.set_random_seed(self.seed)
+    every = self.preset.snapshot_every
+    refiner_lib.train(hparams, self.source("synthetic"), self.source("real"),
+                      workdir, checkpoint_every=every, snapshot_every=every,
+                      image_every=every)
+
+  def train_estimator(self, row) -> Dict:
+    """Stages 2 and 5: the estimator of one row (resumes; skips if done)."""
+    workdir = self.path("estimators", row.key)
+    done = os.path.exists(os.path.join(workdir, self.estimator_lib.DONE))
+    stages.log(f"estimator {row.key}: " + ("already trained" if done else
+                                            "training"))
+    return self.estimator_lib.train(self.estimator_hparams(row),
+                                    self.training_source(row), workdir)
+
+  def select_refiner(self) -> Dict:
+    """Stage 3: ranks the snapshots by the label-free criterion.
+
+    Returns:
+      The contents of selection.json.
+    """
+    path = self.path(SELECTION_FILE)
+    if os.path.exists(path):
+      return files.read_json(path)
+    stages.log("selecting the refiner snapshot (label-free)")
+    workdir = self.path(SIMGAN_DIR)
+    snapshots = workdir_lib.list_snapshots(workdir)
+    if not snapshots:
+      raise source_lib.DataError(workdir, "holds no refiner snapshots")
+    features_of = self.selection_features()
+    n = self.preset.selection_images
+    rng = np.random.default_rng(self.seed + 17)
+    synthetic, real = self.source("synthetic"), self.source("real")
+    syn_images = synthetic.read(np.sort(rng.choice(
+        len(synthetic), min(n, len(synthetic)), replace=False)))
+    real_images = real.read(np.sort(rng.choice(
+        len(real), min(n, len(real)), replace=False)))
+    refiner = workdir_lib.load_refiner(workdir)
+
+    def refine(name):
+      if not name:
+        return syn_images
+      workdir_lib.load_snapshot(refiner, workdir, name)
+      return refiner.predict(syn_images, batch_size=self.batch_size,
+                             verbose=0)
+
+    def features(images):
+      return features_of.predict(images, batch_size=self.batch_size,
+                                 verbose=0)
+
+    # The unrefined synthetic images are scored like a snapshot: the
+    # distance a refiner has to beat.
+    scores = selection.rank_snapshots([(0, "")] + snapshots, refine,
+                                      features, real_images)
+    synthetic_fd = scores.pop(0)["frechet_distance"]
+    best = min(scores, key=lambda s: s["frechet_distance"])
+    result = {"criterion": self.selection_criterion,
+              "unrefined_frechet_distance": synthetic_fd,
+              "snapshots": scores, "chosen": best}
+    files.write_json(path, result)
+    stages.log(f"chose snapshot {best['name']} (distance "
+               f"{best['frechet_distance']:.3f}; unrefined "
+               f"{synthetic_fd:.3f})")
+    return result
+
+  def refine_training_set(self) -> None:
+    """Stage 4: the synthetic training set refined once, into refined.h5."""
+    path = self.path(REFINED_FILE)
+    if os.path.exists(path):
+      return
+    snapshot = self.chosen_snapshot()
+    stages.log(f"refining the synthetic training set with {snapshot}")
+    refiner = workdir_lib.load_refiner(self.path(SIMGAN_DIR), snapshot)
+    refine_lib.refine_source(refiner, self.source("synthetic"), path,
+                             batch_size=self.batch_size)
+
+  def evaluate(self, key: str, test: str = "test") -> Dict:
+    """Metrics of estimator `key` on source `test` (evaluations/...)."""
+    out = self.path("evaluations", key if test == "test" else
+                    f"{key}@{test}")
+    metrics_path = os.path.join(out, METRICS_FILE)
+    if os.path.exists(metrics_path):
+      return files.read_json(metrics_path)
+    return self.estimator_lib.evaluate(self.estimator_path(key),
+                                       self.source(test), out)
+
+  def evaluations(self) -> Dict[str, Dict]:
+    """Stage 6: the rows, the baselines, then the domain-gap check."""
+    out = {row.key: self.evaluate(row.key) for row in self.rows}
+    out.update(self.baselines())
+    key = self.domain_gap_row
+    if self.sources.synthetic_test and key in self.keys:
+      out[f"{key}@synthetic_test"] = self.evaluate(key, "synthetic_test")
+    return out
+
+  def judge(self) -> Optional[str]:
+    """The row that judges the label shift, or None where none is run."""
+    if not self.refined:
+      return None
+    return next((key for key in self.judges if key in self.keys), None)
+
+  def label_preservation(self, judge: str) -> Dict:
+    """Stage 6: what estimator `judge` sees move when images are refined.
+
+    It looks at the first n = min(selection_images, synthetic images)
+    synthetic images and at their versions refined by the chosen snapshot.
+    """
+    path = self.path(LABEL_PRESERVATION_FILE)
+    if os.path.exists(path):
+      return files.read_json(path)
+    estimator = keras.models.load_model(self.estimator_path(judge))
+    refiner = workdir_lib.load_refiner(self.path(SIMGAN_DIR),
+                                       self.chosen_snapshot())
+    synthetic = self.source("synthetic")
+    n = min(self.preset.selection_images, len(synthetic))
+    images = synthetic.read(np.arange(n))
+    refined = refiner.predict(images, batch_size=self.batch_size, verbose=0)
+    result = {"judge": judge, "n": n,
+              **self.label_shift(estimator, images, refined, n)}
+    files.write_json(path, result)
+    return result

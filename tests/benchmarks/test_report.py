@@ -1,0 +1,93 @@
+"""What the Table 2 and 4 reports share: benchmarks/report.py."""
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from benchmarks import report
+
+
+def _evaluations(synthetic, refined, real):
+  return {"syn": {"err": synthetic}, "ref": {"err": refined},
+          "real": {"err": real}}
+
+
+def test_gap_closed_on_fixed_numbers():
+  assert report.gap_closed(_evaluations(10.0, 7.0, 4.0), "syn", "ref",
+                           "real", "err") == 0.5
+  assert report.gap_closed(_evaluations(10.0, 4.0, 4.0), "syn", "ref",
+                           "real", "err") == 1.0
+  # Refining made it worse: a negative share.
+  assert report.gap_closed(_evaluations(10.0, 13.0, 4.0), "syn", "ref",
+                           "real", "err") == -0.5
+  # No gap, or no real row: undefined.
+  assert report.gap_closed(_evaluations(4.0, 3.0, 4.0), "syn", "ref",
+                           "real", "err") is None
+  assert report.gap_closed({"syn": {"err": 1.0}, "ref": {"err": 2.0}},
+                           "syn", "ref", "real", "err") is None
+
+
+def test_markdown_prints_a_dash_for_missing_numbers():
+  frame = pd.DataFrame([{"row": "a", "ours": 12.345, "paper": 62.3},
+                        {"row": "b", "ours": 1.0, "paper": np.nan},
+                        {"row": "c", "ours": 2.0, "paper": None}])
+  assert report.markdown(frame).splitlines() == [
+      "| row   |   ours |   paper |",
+      "|:------|-------:|--------:|",
+      "| a     |   12.3 |    62.3 |",
+      "| b     |    1.0 |     —   |",
+      "| c     |    2.0 |     —   |"]
+
+
+def test_document_lists_the_notes():
+  assert report.document("T", "| x |", ["one", "two"]) == (
+      "# T\n\n| x |\n\n- one\n- two\n")
+
+
+def test_timings_markdown_totals_and_end_to_end():
+  text = report.timings_markdown(
+      {"simgan": {"wall_seconds": 120.0, "cpu_seconds": 240.0},
+       "estimator a": {"wall_seconds": 60.0, "cpu_seconds": 30.0}},
+      end_to_end_seconds=150.0)
+  lines = text.splitlines()
+  assert lines[0] == "# Stage timings"
+  assert lines[4:7] == [
+      "| simgan      |          2.0 |         4.0 |",
+      "| estimator a |          1.0 |         0.5 |",
+      "| total       |          3.0 |         4.5 |"]
+  assert "- End to end: 2.5 min wall" in text
+  assert "End to end" not in report.timings_markdown(
+      {"simgan": {"wall_seconds": 1.0, "cpu_seconds": 1.0}})
+
+
+def test_selection_note():
+  assert report.selection_note(
+      {"chosen": {"unit": 40}, "criterion": "FD"}) == (
+          "Refiner: snapshot at unit 40, chosen without real labels (FD).")
+
+
+def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
+  report.write_text(str(tmp_path / "a.md"), "text\n")
+  report.write_csv(str(tmp_path / "a.csv"),
+                   pd.DataFrame({"x": [1.23456], "y": ["b"]}), "%.2f")
+  assert (tmp_path / "a.md").read_text() == "text\n"
+  assert (tmp_path / "a.csv").read_text() == "x,y\n1.23,b\n"
+  assert report.write_timings(str(tmp_path), {}) is None
+  text = report.write_timings(str(tmp_path), {
+      "timings": {"s": {"wall_seconds": 6.0, "cpu_seconds": 6.0}},
+      "end_to_end_wall_seconds": 6.0})
+  assert (tmp_path / "timings.md").read_text() == text
+  assert sorted(os.listdir(tmp_path)) == ["a.csv", "a.md", "timings.md"]
+
+
+def test_cumulative_plot_over_the_paper_curves(tmp_path):
+  lines = report.paper_lines("fig12_hand", {"synthetic": "synthetic_1x"},
+                             "px", {"synthetic": ("tab:red", "--")})
+  assert [(l.label, l.colour, l.dash, l.width, l.alpha) for l in lines] == [
+      ("paper: synthetic", "tab:red", "--", 1.0, 0.35)]
+  assert len(lines[0].distance) == len(lines[0].percent) > 10
+  lines.append(report.Line([0, 5, 10], [0, 50, 100], "ours: synthetic"))
+  report.plot_cumulative(str(tmp_path), "fig", lines, "px", "%", 10, "t")
+  assert sorted(os.listdir(tmp_path)) == ["fig.pdf", "fig.png"]
+  assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,65 @@
+"""The resumable-stage plumbing: timings, the end-to-end clock, workers."""
+
+import json
+
+import pytest
+
+from benchmarks import stages
+from data import source as source_lib
+
+
+class _ToyRun(stages.StagedRun):
+  """Stages that write their name, or fail: run_stages' bookkeeping."""
+
+  def run_stage(self, name):
+    if name == "bad":
+      raise source_lib.DataError(self.path(name), "is not a stage")
+    with open(self.path(name), "w") as f:
+      f.write(name)
+
+  def worker_spec(self):
+    return _ToyRun, dict(results=self.results)
+
+
+def test_stages_in_this_process_accumulate_timings(tmp_path):
+  run = _ToyRun(str(tmp_path))
+  run.run_stages(["a", "b"])
+  run.run_stages(["a"])
+  assert (tmp_path / "a").read_text() == "a"
+  timings = json.loads((tmp_path / "timings.json").read_text())
+  assert list(timings) == ["a", "b"]
+  assert all(set(t) == {"wall_seconds", "cpu_seconds"}
+             for t in timings.values())
+  run.add_timing("a", 2.0, 3.0)
+  assert run.timings()["a"]["cpu_seconds"] >= 3.0
+
+
+def test_elapsed_adds_up_over_invocations(tmp_path):
+  run = _ToyRun(str(tmp_path))
+  assert run.add_elapsed(1.5) == 1.5
+  assert run.add_elapsed(2.0) == 3.5
+  assert json.loads((tmp_path / "elapsed.json").read_text()) == {
+      "wall_seconds": 3.5}
+
+
+def test_run_stages_in_workers_record_timings_and_raise_failures(tmp_path):
+  run = _ToyRun(str(tmp_path))
+  run.run_stages(["a", "b"], jobs=2)
+  assert (tmp_path / "a").read_text() == "a"
+  assert (tmp_path / "b").read_text() == "b"
+  assert sorted(run.timings()) == ["a", "b"]
+  # A worker's DataError reaches the parent whole (it pickles by its
+  # arguments), and the stages that finished keep their timings.
+  with pytest.raises(source_lib.DataError,
+                     match=f"{tmp_path / 'bad'}: is not a stage"):
+    run.run_stages(["c", "bad"], jobs=2)
+  assert (tmp_path / "c").read_text() == "c"
+  assert sorted(run.timings()) == ["a", "b", "c"]
+
+
+def test_provenance_files(tmp_path):
+  run = _ToyRun(str(tmp_path))
+  run.write_provenance({"seed": 3})
+  assert json.loads((tmp_path / "config.json").read_text()) == {"seed": 3}
+  versions = json.loads((tmp_path / "versions.json").read_text())
+  assert {"python", "tensorflow", "numpy", "git_commit"} <= set(versions)

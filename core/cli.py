@@ -21,12 +21,13 @@ from core import files
 FLAGS_FILE = "flags.txt"
 
 
-def define_threads() -> flags.FlagHolder:
+def define_threads(flag_values: flags.FlagValues = flags.FLAGS
+                  ) -> flags.FlagHolder:
   """--threads, applied by ``start``."""
   return flags.DEFINE_string(
       "threads", "auto", "TensorFlow thread pools: 'auto' = the measured "
       "best for this device (core/runtime.py), 'tf' = TensorFlow's "
-      "defaults, or 'INTRA,INTER'.")
+      "defaults, or 'INTRA,INTER'.", flag_values=flag_values)
 
 
 def start(argv: List[str], threads: Optional[str] = None) -> None:

@@ -1,9 +1,10 @@
 """What the estimator binaries share: the schedule flags, the evaluate main.
 
 gaze.train and handpose.train train with one `Schedule` (core/estimator.py)
-and define its flags with `define_schedule_flags`, under the same names and
-help; each adds only its task's notes. gaze.evaluate and handpose.evaluate
-are `evaluate_main` around their task's `evaluate`. Only binaries call this
+and define its flags, with the data and workdir flags, through `TrainFlags`
+(same names and help; each adds only its task's notes and flags) and run
+`train_main`. gaze.evaluate and handpose.evaluate are `EvaluateFlags` and
+`evaluate_main` around their task's `evaluate`. Only binaries call this
 module. It imports no other package of the project (core's rule), so the
 task's evaluate function and the source opener (data.specs.open_source) are
 passed in.
@@ -118,40 +119,118 @@ def define_schedule_flags(
   return schedule
 
 
+class TrainFlags:
+  """The flags of an estimator's train binary: data, workdir, threads and
+  the schedule (`define_schedule_flags`); the task adds its own."""
+
+  def __init__(self, defaults: estimator.Schedule, optimizers: Sequence[str],
+               image_size: str, image_size_note: str,
+               help_notes: Optional[Mapping[str, str]] = None,
+               flag_values: flags.FlagValues = flags.FLAGS):
+    self.train = flags.DEFINE_string(
+        "train", None, "SPEC of the labelled training source (synthetic, "
+        "refined or real); a validation split of it is held out.",
+        required=True, flag_values=flag_values)
+    self.workdir = flags.DEFINE_string(
+        "workdir", None, "Output directory.", required=True,
+        flag_values=flag_values)
+    self.image_size = flags.DEFINE_string(
+        "image_size", image_size,
+        f"HEIGHTxWIDTH the source is read at ({image_size_note}).",
+        flag_values=flag_values)
+    self.schedule = define_schedule_flags(defaults, optimizers, help_notes,
+                                          flag_values)
+    self.threads = cli.define_threads(flag_values)
+
+
+def train_main(
+    argv: Sequence[str],
+    train_flags: TrainFlags,
+    make_hparams: Callable[[estimator.Schedule], object],
+    train_fn: Callable[[object, object, str], Dict[str, object]],
+    open_source: Callable[[str, Optional[Tuple[int, int]]], object],
+    parse_image_size: Callable[[str], Optional[Tuple[int, int]]]
+) -> Dict[str, object]:
+  """An estimator train binary's main: start, build, record flags, train.
+
+  Args:
+    argv: main's argv.
+    train_flags: the binary's TrainFlags.
+    make_hparams: the flag values' Schedule -> the task's HParams.
+    train_fn: the task's train(hparams, source, workdir).
+    open_source: (SPEC, (height, width)) -> the source
+      (data.specs.open_source).
+    parse_image_size: 'HxW' -> (height, width) (data.specs).
+
+  Returns:
+    train_fn's statistics without the hyper-parameters (for one JSON line).
+
+  Raises:
+    ValueError: a bad flag value, SPEC or data (DataError is one).
+  """
+  cli.start(argv, train_flags.threads.value)  # Before any TensorFlow op.
+  hparams = make_hparams(train_flags.schedule())
+  source = open_source(train_flags.train.value,
+                       parse_image_size(train_flags.image_size.value))
+  cli.write_flags_file(train_flags.workdir.value)
+  stats = train_fn(hparams, source, train_flags.workdir.value)
+  return {k: v for k, v in stats.items() if k != "hparams"}
+
+
+class EvaluateFlags:
+  """The flags of an estimator's evaluate binary."""
+
+  def __init__(self, batch_size: int,
+               flag_values: flags.FlagValues = flags.FLAGS):
+    self.workdir = flags.DEFINE_string(
+        "workdir", None, "Training directory holding estimator.keras.",
+        required=True, flag_values=flag_values)
+    self.test = flags.DEFINE_string(
+        "test", None, "SPEC of the labelled test source.", required=True,
+        flag_values=flag_values)
+    self.output = flags.DEFINE_string(
+        "output", None, "Output directory (default WORKDIR/eval).",
+        flag_values=flag_values)
+    self.batch_size = flags.DEFINE_integer(
+        "batch_size", batch_size, "Images per forward pass.",
+        flag_values=flag_values)
+    self.threads = cli.define_threads(flag_values)
+
+
 def evaluate_main(
+    argv: Sequence[str],
+    evaluate_flags: EvaluateFlags,
     evaluate_fn: Callable[[keras.Model, object, str, int], Dict[str, object]],
-    open_source: Callable[[str, Tuple[int, int]], object],
-    workdir: str,
-    test: str,
-    output: Optional[str],
-    batch_size: int) -> Dict[str, object]:
-  """An estimator evaluate binary's main, after `cli.start`.
+    open_source: Callable[[str, Tuple[int, int]], object]
+) -> Dict[str, object]:
+  """An estimator evaluate binary's main.
 
   Loads WORKDIR/estimator.keras, opens the test source at the model's input
   size, records the flags in OUTPUT/flags.txt and evaluates.
 
   Args:
+    argv: main's argv.
+    evaluate_flags: the binary's EvaluateFlags.
     evaluate_fn: the task's evaluate(model, source, output_dir, batch_size).
     open_source: (SPEC, (height, width)) -> the source
       (data.specs.open_source).
-    workdir: a training directory.
-    test: SPEC of the labelled test source.
-    output: where the evaluation goes; None is WORKDIR/eval.
-    batch_size: images per forward pass.
 
   Returns:
     evaluate_fn's result.
 
   Raises:
-    ValueError: no trained estimator in `workdir`, a bad SPEC or bad data
+    ValueError: no trained estimator in WORKDIR, a bad SPEC or bad data
       (DataError is one).
   """
+  cli.start(argv, evaluate_flags.threads.value)  # Before any TensorFlow op.
+  workdir = evaluate_flags.workdir.value
   model_path = os.path.join(workdir, estimator.ESTIMATOR)
   if not os.path.exists(model_path):
     raise ValueError(f"{model_path}: no trained estimator (train one into "
                      f"{workdir} first)")
   model = keras.models.load_model(model_path)
-  source = open_source(test, tuple(model.input_shape[1:3]))
-  output = output or os.path.join(workdir, "eval")
+  source = open_source(evaluate_flags.test.value,
+                       tuple(model.input_shape[1:3]))
+  output = evaluate_flags.output.value or os.path.join(workdir, "eval")
   cli.write_flags_file(output)
-  return evaluate_fn(model, source, output, batch_size)
+  return evaluate_fn(model, source, output, evaluate_flags.batch_size.value)

@@ -18,24 +18,14 @@ from core import estimator_cli
 from data import specs
 from gaze import train_lib
 
-_WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Training directory holding estimator.keras.",
-    required=True)
-_TEST = flags.DEFINE_string("test", None, "SPEC of the labelled test source.",
-                            required=True)
-_OUTPUT = flags.DEFINE_string("output", None,
-                              "Output directory (default WORKDIR/eval).")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 512,
-                                   "Images per forward pass.")
-_THREADS = cli.define_threads()
-flags.adopt_module_key_flags(cli)  # --threads shows in --helpshort.
+_FLAGS = estimator_cli.EvaluateFlags(batch_size=512)
+flags.adopt_module_key_flags(estimator_cli)  # Its flags show in --helpshort.
+flags.adopt_module_key_flags(cli)
 
 
 def main(argv):
-  cli.start(argv, _THREADS.value)  # Before any TensorFlow op runs.
-  result = estimator_cli.evaluate_main(
-      train_lib.evaluate, specs.open_source, _WORKDIR.value, _TEST.value,
-      _OUTPUT.value, _BATCH_SIZE.value)
+  result = estimator_cli.evaluate_main(argv, _FLAGS, train_lib.evaluate,
+                                       specs.open_source)
   print(json.dumps(result))
 
 

@@ -20,16 +20,9 @@ from gaze import train_lib
 
 _DEFAULTS = train_lib.HParams()
 
-_TRAIN = flags.DEFINE_string(
-    "train", None, "SPEC of the labelled training source (synthetic, refined "
-    "or real); a validation split of it is held out.", required=True)
-_WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.",
-                               required=True)
-_IMAGE_SIZE = flags.DEFINE_string(
-    "image_size", "35x55", "HEIGHTxWIDTH the source is read at (the paper's "
-    "CNN takes 35x55).")
-_SCHEDULE = estimator_cli.define_schedule_flags(
-    _DEFAULTS.schedule, train_lib.OPTIMIZERS, {
+_FLAGS = estimator_cli.TrainFlags(
+    _DEFAULTS.schedule, train_lib.OPTIMIZERS, "35x55",
+    "the paper's CNN takes 35x55", {
         "batch_size": "Paper: 512.",
         "learning_rate": "Paper: 0.001.",
         "optimizer": "The paper's SGD at 0.001 barely moves this CNN in a "
@@ -42,20 +35,18 @@ _AUGMENT = flags.DEFINE_boolean(
     "augment", _DEFAULTS.augment,
     "Random gain, gamma, blur and noise on training batches (Table 2's "
     "'+ augmentation' rows; the paper uses none).")
-_THREADS = cli.define_threads()
 # The shared flags show in --helpshort as this binary's own.
 flags.adopt_module_key_flags(estimator_cli)
 flags.adopt_module_key_flags(cli)
 
 
 def main(argv):
-  cli.start(argv, _THREADS.value)  # Before any TensorFlow op runs.
-  hparams = train_lib.HParams(schedule=_SCHEDULE(), augment=_AUGMENT.value)
-  source = specs.open_source(_TRAIN.value,
-                             specs.parse_image_size(_IMAGE_SIZE.value))
-  cli.write_flags_file(_WORKDIR.value)
-  stats = train_lib.train(hparams, source, _WORKDIR.value)
-  print(json.dumps({k: v for k, v in stats.items() if k != "hparams"}))
+  stats = estimator_cli.train_main(
+      argv, _FLAGS,
+      lambda schedule: train_lib.HParams(schedule=schedule,
+                                         augment=_AUGMENT.value),
+      train_lib.train, specs.open_source, specs.parse_image_size)
+  print(json.dumps(stats))
 
 
 def run():

@@ -22,16 +22,9 @@ from handpose import train_lib
 
 _DEFAULTS = train_lib.HParams()
 
-_TRAIN = flags.DEFINE_string(
-    "train", None, "SPEC of the labelled training source (synthetic, refined "
-    "or real); a validation split of it is held out.", required=True)
-_WORKDIR = flags.DEFINE_string("workdir", None, "Output directory.",
-                               required=True)
-_IMAGE_SIZE = flags.DEFINE_string(
-    "image_size", "224x224", "HEIGHTxWIDTH the source is read at (the "
-    "paper's hand crops are 224x224).")
-_SCHEDULE = estimator_cli.define_schedule_flags(
-    _DEFAULTS.schedule, train_lib.OPTIMIZERS, {
+_FLAGS = estimator_cli.TrainFlags(
+    _DEFAULTS.schedule, train_lib.OPTIMIZERS, "224x224",
+    "the paper's hand crops are 224x224", {
         "batch_size": "Not stated in the paper (Newell et al.: 6).",
         "optimizer": "Newell et al.: rmsprop at 2.5e-4.",
     })
@@ -56,25 +49,22 @@ _NUM_STACKS = flags.DEFINE_integer("num_stacks", _DEFAULTS.num_stacks,
                                    "Hourglass blocks (paper: 2).")
 _DEPTH = flags.DEFINE_integer("depth", _DEFAULTS.depth,
                               "Pooling levels per hourglass (Newell: 4).")
-_THREADS = cli.define_threads()
 # The shared flags show in --helpshort as this binary's own.
 flags.adopt_module_key_flags(estimator_cli)
 flags.adopt_module_key_flags(cli)
 
 
 def main(argv):
-  cli.start(argv, _THREADS.value)  # Before any TensorFlow op runs.
-  hparams = train_lib.HParams(
-      schedule=_SCHEDULE(), augment=_AUGMENT.value,
-      max_rotation_deg=_MAX_ROTATION.value, sigma=_SIGMA.value,
-      heatmap_size=_HEATMAP_SIZE.value, filters=_FILTERS.value,
-      num_stacks=_NUM_STACKS.value, depth=_DEPTH.value,
-      foreground_weight=_FOREGROUND_WEIGHT.value)
-  source = specs.open_source(_TRAIN.value,
-                             specs.parse_image_size(_IMAGE_SIZE.value))
-  cli.write_flags_file(_WORKDIR.value)
-  stats = train_lib.train(hparams, source, _WORKDIR.value)
-  print(json.dumps({k: v for k, v in stats.items() if k != "hparams"}))
+  stats = estimator_cli.train_main(
+      argv, _FLAGS,
+      lambda schedule: train_lib.HParams(
+          schedule=schedule, augment=_AUGMENT.value,
+          max_rotation_deg=_MAX_ROTATION.value, sigma=_SIGMA.value,
+          heatmap_size=_HEATMAP_SIZE.value, filters=_FILTERS.value,
+          num_stacks=_NUM_STACKS.value, depth=_DEPTH.value,
+          foreground_weight=_FOREGROUND_WEIGHT.value),
+      train_lib.train, specs.open_source, specs.parse_image_size)
+  print(json.dumps(stats))
 
 
 def run():

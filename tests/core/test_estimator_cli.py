@@ -71,9 +71,18 @@ def test_help_notes_follow_the_shared_help():
     _define(optimizers=("sgd",))
 
 
+def _evaluate_flags(*args):
+  """EvaluateFlags on their own FlagValues, parsed from `args`."""
+  flag_values = flags.FlagValues()
+  evaluate_flags = estimator_cli.EvaluateFlags(8, flag_values=flag_values)
+  flag_values(["prog", "--threads=tf", *args])
+  return evaluate_flags
+
+
 def test_evaluate_main_without_a_model_names_the_missing_file(tmp_path):
+  evaluate_flags = _evaluate_flags(f"--workdir={tmp_path}", "--test=spec")
   with pytest.raises(ValueError) as error:
-    estimator_cli.evaluate_main(None, None, str(tmp_path), "spec", None, 8)
+    estimator_cli.evaluate_main(["prog"], evaluate_flags, None, None)
   path = os.path.join(str(tmp_path), estimator.ESTIMATOR)
   assert str(error.value) == (f"{path}: no trained estimator (train one "
                               f"into {tmp_path} first)")
@@ -93,10 +102,39 @@ def test_evaluate_main_opens_the_test_source_at_the_model_size(tmp_path):
     evaluated.append((model.input_shape, source, output_dir, batch_size))
     return {"n": 3}
 
-  result = estimator_cli.evaluate_main(evaluate, open_source, str(tmp_path),
-                                       "embedded-eyes-real", None, 8)
+  evaluate_flags = _evaluate_flags(f"--workdir={tmp_path}",
+                                   "--test=embedded-eyes-real")
+  result = estimator_cli.evaluate_main(["prog"], evaluate_flags, evaluate,
+                                       open_source)
   assert result == {"n": 3}
   assert opened == [("embedded-eyes-real", (6, 10))]
   output = os.path.join(str(tmp_path), "eval")
   assert evaluated == [((None, 6, 10, 1), "the source", output, 8)]
   assert os.path.exists(os.path.join(output, "flags.txt"))
+
+
+def test_train_main_builds_hparams_opens_at_the_size_and_trains(tmp_path):
+  flag_values = flags.FlagValues()
+  train_flags = estimator_cli.TrainFlags(DEFAULTS, ("adam",), "35x55",
+                                         "a note", flag_values=flag_values)
+  workdir = str(tmp_path / "run")
+  flag_values(["prog", "--threads=tf", "--train=embedded-eyes-sim",
+               f"--workdir={workdir}", "--image_size=6x10", "--seed=3"])
+  calls = []
+
+  def train(hparams, source, directory):
+    calls.append((hparams, source, directory))
+    return {"steps": 5, "hparams": "dropped"}
+
+  stats = estimator_cli.train_main(
+      ["prog"], train_flags, lambda schedule: ("hparams", schedule.seed),
+      train, lambda spec, size: (spec, size),
+      lambda text: tuple(int(v) for v in text.split("x")))
+  assert stats == {"steps": 5}
+  assert calls == [(("hparams", 3), ("embedded-eyes-sim", (6, 10)), workdir)]
+  assert os.path.exists(os.path.join(workdir, "flags.txt"))
+  assert flag_values["image_size"].help == (
+      "HEIGHTxWIDTH the source is read at (a note).")
+  with pytest.raises(ValueError, match="unexpected arguments: extra"):
+    estimator_cli.train_main(["prog", "extra"], train_flags, None, None,
+                             None, None)

@@ -59,6 +59,22 @@ def selection_note(selection: Dict) -> str:
           f"labels ({selection['criterion']}).")
 
 
+def label_preservation_note(shift: Dict, what: str, key: str,
+                            unit: str) -> str:
+  """How far refinement moves the labels an estimator sees.
+
+  Args:
+    shift: label_preservation.json ('judge', 'n', 'mean_KEY', 'median_KEY').
+    what: what the labels are ('gaze', 'joints').
+    key: the statistic's suffix ('shift_deg', 'shift_px').
+    unit: its unit as printed ('°', ' px').
+  """
+  return (f"Label preservation: refinement moves the {what} that the "
+          f"{shift['judge']} estimator sees by {shift['mean_' + key]:.2f}"
+          f"{unit} on average (median {shift['median_' + key]:.2f}{unit}, "
+          f"{shift['n']} images).")
+
+
 def timings_markdown(timings: Dict,
                      end_to_end_seconds: Optional[float] = None) -> str:
   """Wall and CPU minutes of each stage (accumulated over resumes).

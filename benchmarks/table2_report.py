@@ -86,11 +86,8 @@ def write_tables(results_dir: str, rows: List, results: Dict,
                  "controlled domain gap; the paper's numbers need UnityEyes "
                  "+ MPIIGaze.")
   if "label_preservation" in results:
-    lp = results["label_preservation"]
-    notes.append(f"Label preservation: refinement moves the gaze that the "
-                 f"{lp['judge']} estimator sees by {lp['mean_shift_deg']:.2f}"
-                 f"° on average (median {lp['median_shift_deg']:.2f}°, "
-                 f"{lp['n']} images).")
+    notes.append(report_lib.label_preservation_note(
+        results["label_preservation"], "gaze", "shift_deg", "°"))
   if "selection" in results:
     notes.append(report_lib.selection_note(results["selection"]))
   text2 = report_lib.document(

@@ -84,11 +84,8 @@ def write_table(results_dir: str, rows: List, results: Dict,
                     f" Crops are {height}x{width}, not the paper's 224x224, "
                     "to fit a CPU budget."))
   if "label_preservation" in results:
-    lp = results["label_preservation"]
-    notes.append(f"Label preservation: refinement moves the joints that the "
-                 f"{lp['judge']} estimator sees by {lp['mean_shift_px']:.2f}"
-                 f" px on average (median {lp['median_shift_px']:.2f} px, "
-                 f"{lp['n']} images).")
+    notes.append(report_lib.label_preservation_note(
+        results["label_preservation"], "joints", "shift_px", " px"))
   if "selection" in results:
     notes.append(report_lib.selection_note(results["selection"]))
   text = report_lib.document(f"Table 4: hand pose, % within d = {D} px",

@@ -91,3 +91,17 @@ def test_cumulative_plot_over_the_paper_curves(tmp_path):
   report.plot_cumulative(str(tmp_path), "fig", lines, "px", "%", 10, "t")
   assert sorted(os.listdir(tmp_path)) == ["fig.pdf", "fig.png"]
   assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_label_preservation_note_in_each_unit():
+  gaze = {"judge": "real_labelled", "n": 500, "mean_shift_deg": 3.914,
+          "median_shift_deg": 2.5}
+  assert report.label_preservation_note(gaze, "gaze", "shift_deg", "°") == (
+      "Label preservation: refinement moves the gaze that the real_labelled "
+      "estimator sees by 3.91° on average (median 2.50°, 500 images).")
+  hands = {"judge": "real", "n": 64, "mean_shift_px": 3.2,
+           "median_shift_px": 1.0}
+  assert report.label_preservation_note(hands, "joints", "shift_px",
+                                        " px") == (
+      "Label preservation: refinement moves the joints that the real "
+      "estimator sees by 3.20 px on average (median 1.00 px, 64 images).")

@@ -334,11 +334,6 @@ class Reproduction(stages.StagedRun):
     if os.path.exists(path):
       return files.read_json(path)
     stages.log("selecting the refiner snapshot (label-free)")
-    workdir = self.path(SIMGAN_DIR)
-    snapshots = workdir_lib.list_snapshots(workdir)
-    if not snapshots:
-      raise source_lib.DataError(workdir, "holds no refiner snapshots")
-    features_of = self.selection_features()
     n = self.preset.selection_images
     rng = np.random.default_rng(self.seed + 17)
     synthetic, real = self.source("synthetic"), self.source("real")
@@ -346,32 +341,15 @@ class Reproduction(stages.StagedRun):
         len(synthetic), min(n, len(synthetic)), replace=False)))
     real_images = real.read(np.sort(rng.choice(
         len(real), min(n, len(real)), replace=False)))
-    refiner = workdir_lib.load_refiner(workdir)
-
-    def refine(name):
-      if not name:
-        return syn_images
-      workdir_lib.load_snapshot(refiner, workdir, name)
-      return refiner.predict(syn_images, batch_size=self.batch_size,
-                             verbose=0)
-
-    def features(images):
-      return features_of.predict(images, batch_size=self.batch_size,
-                                 verbose=0)
-
-    # The unrefined synthetic images are scored like a snapshot: the
-    # distance a refiner has to beat.
-    scores = selection.rank_snapshots([(0, "")] + snapshots, refine,
-                                      features, real_images)
-    synthetic_fd = scores.pop(0)["frechet_distance"]
-    best = min(scores, key=lambda s: s["frechet_distance"])
-    result = {"criterion": self.selection_criterion,
-              "unrefined_frechet_distance": synthetic_fd,
-              "snapshots": scores, "chosen": best}
+    ranking = selection.choose_snapshot(
+        self.path(SIMGAN_DIR), syn_images, real_images,
+        self.selection_features(), self.batch_size)
+    result = {"criterion": self.selection_criterion, **ranking}
     files.write_json(path, result)
+    best = result["chosen"]
     stages.log(f"chose snapshot {best['name']} (distance "
                f"{best['frechet_distance']:.3f}; unrefined "
-               f"{synthetic_fd:.3f})")
+               f"{result['unrefined_frechet_distance']:.3f})")
     return result
 
   def refine_training_set(self) -> None:

@@ -15,9 +15,13 @@ images is singular, and its matrix square root is then noise.
 
 from typing import Callable, Dict, List, Optional, Tuple
 
+import keras
 import numpy as np
 import scipy.linalg
 from scipy import stats
+
+from data import source as source_lib
+from refiner import workdir as workdir_lib
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -69,6 +73,50 @@ def rank_snapshots(snapshots: List[Tuple[int, str]],
                    "frechet_distance": frechet_distance(refined,
                                                         real_projected)})
   return scores
+
+
+def choose_snapshot(workdir: str, synthetic_images: np.ndarray,
+                    real_images: np.ndarray, feature_model: keras.Model,
+                    batch_size: int) -> Dict[str, object]:
+  """Ranks every snapshot of a refiner workdir; the closest to real wins.
+
+  The unrefined synthetic images are scored like a snapshot: the distance a
+  refiner has to beat.
+
+  Args:
+    workdir: a refiner.train workdir with snapshots.
+    synthetic_images: a fixed sample of synthetic images to refine.
+    real_images: a sample of real images.
+    feature_model: images -> (n, d) features (the fixed feature map).
+    batch_size: images per refiner / feature-model pass.
+
+  Returns:
+    unrefined_frechet_distance, snapshots (rank_snapshots' scores) and
+    chosen (the best of them).
+
+  Raises:
+    DataError: the workdir holds no snapshots.
+  """
+  snapshots = workdir_lib.list_snapshots(workdir)
+  if not snapshots:
+    raise source_lib.DataError(workdir, "holds no refiner snapshots")
+  refiner = workdir_lib.load_refiner(workdir)
+
+  def refine(name):
+    if not name:
+      return synthetic_images
+    workdir_lib.load_snapshot(refiner, workdir, name)
+    return refiner.predict(synthetic_images, batch_size=batch_size,
+                           verbose=0)
+
+  def features(images):
+    return feature_model.predict(images, batch_size=batch_size, verbose=0)
+
+  scores = rank_snapshots([(0, "")] + snapshots, refine, features,
+                          real_images)
+  unrefined = scores.pop(0)["frechet_distance"]
+  return {"unrefined_frechet_distance": unrefined, "snapshots": scores,
+          "chosen": min(scores, key=lambda s: s["frechet_distance"])}
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> Optional[float]:

@@ -13,6 +13,9 @@ import keras  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
+# tests/helpers.py's asserts report their values as a test's own do.
+pytest.register_assert_rewrite("tests.helpers")
+
 _cpus = tf.config.list_physical_devices("CPU")
 try:
   tf.config.set_logical_device_configuration(

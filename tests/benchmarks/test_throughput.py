@@ -3,26 +3,15 @@
 import json
 import math
 import os
-import subprocess
-import sys
 
 import pytest
 
 from benchmarks import throughput_lib as throughput
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests import helpers
 
 
 def _positive_finite(x):
   return isinstance(x, float) and math.isfinite(x) and x > 0
-
-
-def _run(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
-  return subprocess.run([sys.executable, "-m", "benchmarks.throughput",
-                         *args], cwd=ROOT, env=env, capture_output=True,
-                        text=True, timeout=600)
 
 
 def test_tiny_benchmark_writes_complete_json(tmp_path):
@@ -104,20 +93,20 @@ def test_check_settings():
 
 
 def test_binary_bad_flag_is_one_error_line(tmp_path):
-  proc = _run("--archs=gaze,tpu", f"--output={tmp_path / 't.json'}")
-  assert proc.returncode == 1
-  assert "Traceback" not in proc.stderr
-  assert proc.stderr.strip().splitlines()[-1] == (
-      "error: --archs: unknown architecture 'tpu'; expected gaze, hand")
+  proc = helpers.run_module("benchmarks.throughput", "--archs=gaze,tpu",
+                            f"--output={tmp_path / 't.json'}")
+  helpers.assert_one_error_line(
+      proc, "error: --archs: unknown architecture 'tpu'; expected gaze, hand")
   assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.slow
 def test_binary_tiny_run(tmp_path):
   output = tmp_path / "results" / "t.json"
-  proc = _run("--archs=gaze", "--precisions=float32", "--xla=false",
-              "--batch_size=2", "--steps=1", "--warmup=1", "--repeats=1",
-              "--intra_op=1", "--inter_op=1", f"--output={output}")
+  proc = helpers.run_module(
+      "benchmarks.throughput", "--archs=gaze", "--precisions=float32",
+      "--xla=false", "--batch_size=2", "--steps=1", "--warmup=1",
+      "--repeats=1", "--intra_op=1", "--inter_op=1", f"--output={output}")
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert proc.stdout.strip().splitlines()[-1] == f"wrote {output}"
   report = json.loads(output.read_text())

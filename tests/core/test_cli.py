@@ -1,16 +1,11 @@
 """What every binary's main shares (core/cli.py), run as a user runs it."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
 from core import cli
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests import helpers
 
 # A tiny binary: each --mode is one way a main can end.
 _BINARY = textwrap.dedent("""\
@@ -45,9 +40,7 @@ def binary(tmp_path_factory):
   path.write_text(_BINARY)
 
   def run(*args):
-    return subprocess.run([sys.executable, str(path), *args], cwd=ROOT,
-                          env=dict(os.environ, PYTHONPATH=ROOT),
-                          capture_output=True, text=True, timeout=120)
+    return helpers.run_python(str(path), *args, timeout=120)
   return run
 
 

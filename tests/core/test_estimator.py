@@ -5,7 +5,6 @@ run takes a fraction of a second; the gaze and hand trainers plug their
 networks into the same loop (tests/gaze, tests/handpose).
 """
 
-import csv
 import dataclasses
 import json
 import os
@@ -17,6 +16,7 @@ import tensorflow as tf
 
 from core import estimator
 from core import files
+from tests import helpers
 
 _X = np.random.default_rng(0).normal(size=(80, 2)).astype(np.float32)
 _Y = _X @ np.array([[2.0], [-1.0]], np.float32) + 0.5
@@ -32,23 +32,6 @@ class _HParams:
   """A task's hyper-parameters: a schedule and a task field."""
   schedule: estimator.Schedule
   width: int = 1
-
-
-class Killed(Exception):
-  pass
-
-
-def _dies_at_write(number):
-  """A file writer that raises Killed at its `number`-th call."""
-  calls = []
-
-  def write(path, data):
-    calls.append(path)
-    if len(calls) == number:
-      raise Killed(path)
-    files.write_atomic(path, data)
-
-  return write
 
 
 def _run(workdir, schedule=SCHEDULE, learn=True,
@@ -101,16 +84,11 @@ def _run(workdir, schedule=SCHEDULE, learn=True,
   return stats, model, len(steps_run)
 
 
-def _log(workdir):
-  with open(os.path.join(workdir, estimator.TRAIN_LOG)) as f:
-    return list(csv.DictReader(f))
-
-
 def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
     tmp_path):
   workdir = str(tmp_path)
   stats, model, steps_run = _run(workdir)
-  log = _log(workdir)
+  log = helpers.train_log(workdir)
   # Every 4 steps, and once more for the 2 steps after the last evaluation.
   assert [int(row["step"]) for row in log] == [4, 8, 10]
   assert list(log[0]) == list(LOG_COLUMNS)
@@ -136,9 +114,10 @@ def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
 def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
   straight, straight_model, _ = _run(str(tmp_path / "a"))
   workdir = str(tmp_path / "b")
-  with pytest.raises(Killed):  # At the log write of the step-8 evaluation.
-    _run(workdir, write=_dies_at_write(2))
-  assert [int(row["step"]) for row in _log(workdir)] == [4]
+  # Killed at the log write of the step-8 evaluation.
+  with pytest.raises(helpers.Killed):
+    _run(workdir, write=helpers.fails_at_call(files.write_atomic, 2))
+  assert helpers.logged_steps(workdir) == [4]
   assert estimator.read_done(workdir) is None
 
   resumed, resumed_model, steps_run = _run(workdir)
@@ -147,7 +126,8 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
   assert resumed["best_val_mse"] == straight["best_val_mse"]
   strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"}
                         for r in rows]
-  assert strip(_log(workdir)) == strip(_log(str(tmp_path / "a")))
+  assert strip(helpers.train_log(workdir)) == strip(
+      helpers.train_log(str(tmp_path / "a")))
   for a, b in zip(straight_model.get_weights(),
                   resumed_model.get_weights()):
     np.testing.assert_array_equal(a, b)
@@ -158,7 +138,7 @@ def test_stops_after_patience_evaluations_without_a_new_best(tmp_path):
                                  patience=2)
   stats, _, steps_run = _run(str(tmp_path), schedule, learn=False)
   # The first evaluation is the best; two more without improvement stop.
-  assert [int(row["step"]) for row in _log(str(tmp_path))] == [2, 4, 6]
+  assert helpers.logged_steps(str(tmp_path)) == [2, 4, 6]
   assert (stats["steps"], stats["best_step"], stats["stopped_early"],
           steps_run) == (6, 2, True, 6)
 
@@ -168,13 +148,14 @@ def test_a_run_killed_after_stopping_early_does_not_train_again(tmp_path):
                                  patience=2)
   workdir = str(tmp_path)
   # Writes: the logs at steps 2, 4 and 6, then DONE.
-  with pytest.raises(Killed):
-    _run(workdir, schedule, learn=False, write=_dies_at_write(4))
+  with pytest.raises(helpers.Killed):
+    _run(workdir, schedule, learn=False,
+         write=helpers.fails_at_call(files.write_atomic, 4))
   assert estimator.read_done(workdir) is None
   stats, _, steps_run = _run(workdir, schedule, learn=False)
   assert (stats["steps"], stats["best_step"], stats["stopped_early"],
           stats["resumed_from_step"], steps_run) == (6, 2, True, 6, 0)
-  assert [int(row["step"]) for row in _log(workdir)] == [2, 4, 6]
+  assert helpers.logged_steps(workdir) == [2, 4, 6]
 
 
 @pytest.mark.parametrize("change,message", [
@@ -196,9 +177,8 @@ def test_a_run_killed_after_stopping_early_does_not_train_again(tmp_path):
     (dict(max_validation=0), "max_validation must be positive"),
 ])
 def test_schedule_rejects_bad_values_in_one_line(change, message):
-  with pytest.raises(ValueError) as error:
+  with helpers.raises_exactly(ValueError, message):
     estimator.Schedule(**change)
-  assert str(error.value) == message
 
 
 def test_split_indices_are_fixed_by_the_seed_nested_and_capped():
@@ -223,10 +203,10 @@ def test_split_indices_are_fixed_by_the_seed_nested_and_capped():
 
 
 def test_split_indices_needs_a_training_image():
-  with pytest.raises(ValueError) as error:
+  with helpers.raises_exactly(
+      ValueError, "1 images leave none for training after a 0.1 "
+      "validation split and a 1.0 subset"):
     estimator.split_indices(1, estimator.Schedule())
-  assert str(error.value) == ("1 images leave none for training after a 0.1 "
-                              "validation split and a 1.0 subset")
 
 
 def test_make_optimizer_builds_the_named_optimizer_at_the_rate():

@@ -13,6 +13,7 @@ import pytest
 
 from core import estimator
 from core import estimator_cli
+from tests import helpers
 
 DEFAULTS = estimator.Schedule(batch_size=16, max_steps=200, eval_every=20,
                               max_validation=100)
@@ -81,11 +82,10 @@ def _evaluate_flags(*args):
 
 def test_evaluate_main_without_a_model_names_the_missing_file(tmp_path):
   evaluate_flags = _evaluate_flags(f"--workdir={tmp_path}", "--test=spec")
-  with pytest.raises(ValueError) as error:
-    estimator_cli.evaluate_main(["prog"], evaluate_flags, None, None)
   path = os.path.join(str(tmp_path), estimator.ESTIMATOR)
-  assert str(error.value) == (f"{path}: no trained estimator (train one "
-                              f"into {tmp_path} first)")
+  with helpers.raises_exactly(ValueError, f"{path}: no trained estimator "
+                              f"(train one into {tmp_path} first)"):
+    estimator_cli.evaluate_main(["prog"], evaluate_flags, None, None)
 
 
 def test_evaluate_main_opens_the_test_source_at_the_model_size(tmp_path):

@@ -1,25 +1,17 @@
 """Thread pools, the device description and settings (core/runtime.py)."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 import tensorflow as tf
 
 from core import runtime
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests import helpers
 
 
 def _python(code):
   """Runs `code` in a fresh interpreter (TensorFlow not started yet)."""
-  proc = subprocess.run(
-      [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
-      env=dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3"),
-      capture_output=True, text=True, timeout=300)
+  proc = helpers.run_python("-c", textwrap.dedent(code), timeout=300)
   assert proc.returncode == 0, proc.stderr[-3000:]
   return proc.stdout.split()
 

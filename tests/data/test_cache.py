@@ -4,8 +4,6 @@ import concurrent.futures
 import io
 import os
 import pickle
-import subprocess
-import sys
 
 import cv2
 import h5py
@@ -16,9 +14,7 @@ import pytest
 from data import cache
 from data import source as source_lib
 from data import specs
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests import helpers
 
 
 def _gray_source(n=50, shape=(7, 11), seed=0):
@@ -225,10 +221,9 @@ def test_prepare_binary_on_a_folder(tmp_path):
                 "gaze_x": np.arange(5) / 10}).to_csv(folder / "labels.csv",
                                                       index=False)
   output = str(tmp_path / "out" / "eyes.h5")
-  run = subprocess.run(
-      [sys.executable, "-m", "data.prepare", f"--source=folder:{folder}",
-       f"--output={output}", "--image_size=6x10", "--chunk=2"],
-      cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+  run = helpers.run_module("data.prepare", f"--source=folder:{folder}",
+                           f"--output={output}", "--image_size=6x10",
+                           "--chunk=2", timeout=120)
   assert run.returncode == 0, run.stderr
   assert run.stderr.count("prepare: ") == 3
   assert "prepare: 5/5 (100.0%)" in run.stderr

@@ -10,6 +10,7 @@ from data import specs
 from data.embedded.eyes import parameters
 from data.embedded.eyes import render
 from data.embedded.eyes import source as eye_source
+from tests import helpers
 
 SIM = eye_source.SIM
 REAL = eye_source.REAL
@@ -244,9 +245,8 @@ def test_default_sizes():
      "embedded-eyes-real)"),
 ])
 def test_bad_options_raise_one_line_data_errors(kind, options, fault):
-  with pytest.raises(source_lib.DataError) as error:
+  with helpers.raises_exactly(source_lib.DataError, f"{kind}: {fault}"):
     eye_source.from_spec(kind, options, None)
-  assert str(error.value) == f"{kind}: {fault}"
 
 
 def test_empty_options_take_their_defaults():
@@ -256,10 +256,10 @@ def test_empty_options_take_their_defaults():
 
 @pytest.mark.parametrize("size", [(0, 55), (35,), (3, 4, 5)])
 def test_bad_image_size_raises(size):
-  with pytest.raises(source_lib.DataError) as error:
+  with helpers.raises_exactly(
+      source_lib.DataError, f"embedded-eyes-sim: image size {size} is not "
+      "a positive (height, width)"):
     eye_source.from_spec(SIM, {"n": "1"}, size)
-  assert str(error.value) == (f"embedded-eyes-sim: image size {size} is not "
-                              "a positive (height, width)")
 
 
 def test_read_rejects_out_of_range_indices():

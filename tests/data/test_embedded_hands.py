@@ -10,6 +10,7 @@ from data.embedded.hands import kinematics
 from data.embedded.hands import parameters
 from data.embedded.hands import render
 from data.embedded.hands import source as hand_source
+from tests import helpers
 
 SIM = hand_source.SIM
 REAL = hand_source.REAL
@@ -253,9 +254,8 @@ _VIEWS_FAULT = ("must be distinct cameras from 1,2,3 (e.g. views=1, "
      "embedded-hands-real)"),
 ])
 def test_bad_options_raise_one_line_data_errors(kind, options, fault):
-  with pytest.raises(source_lib.DataError) as error:
+  with helpers.raises_exactly(source_lib.DataError, f"{kind}: {fault}"):
     hand_source.from_spec(kind, options, SIZE)
-  assert str(error.value) == f"{kind}: {fault}"
 
 
 @pytest.mark.parametrize("text,views", [("", (1,)), ("all", (1, 2, 3)),
@@ -267,10 +267,10 @@ def test_views_option(text, views):
 
 
 def test_bad_image_size_raises():
-  with pytest.raises(source_lib.DataError) as error:
+  with helpers.raises_exactly(
+      source_lib.DataError, "embedded-hands-sim: image size (0, 64) is not "
+      "a positive (height, width)"):
     hand_source.from_spec(SIM, {"n": "1"}, (0, 64))
-  assert str(error.value) == ("embedded-hands-sim: image size (0, 64) is not "
-                              "a positive (height, width)")
 
 
 def test_out_of_range_index_raises():

@@ -6,6 +6,7 @@ import pytest
 
 from data import source as source_lib
 from data.embedded import world
+from tests import helpers
 
 _KIND = "embedded-test"
 _SPLITS = ("train", "test")
@@ -56,9 +57,9 @@ def test_empty_read():
 
 @pytest.mark.parametrize("indices", [[3], [-1], [0, 5]])
 def test_out_of_range_indices_raise(indices):
-  with pytest.raises(IndexError) as error:
+  with helpers.raises_exactly(IndexError,
+                              "counting: index out of range [0, 3)"):
     _CountingSource(3, chunk=2).read(np.array(indices))
-  assert str(error.value) == "counting: index out of range [0, 3)"
 
 
 def test_open_options_defaults_and_values():
@@ -82,15 +83,14 @@ def test_open_options_defaults_and_values():
     ({"seed": "-2"}, "option seed=-2 is below 0"),
 ])
 def test_open_options_faults(options, fault):
-  with pytest.raises(source_lib.DataError) as error:
+  with helpers.raises_exactly(source_lib.DataError, f"{_KIND}: {fault}"):
     world.open_options(_KIND, options, _SPLITS, _DEFAULT_N)
-  assert str(error.value) == f"{_KIND}: {fault}"
 
 
 def test_image_shape():
   assert world.image_shape(_KIND, None, (35, 55)) == (35, 55)
   assert world.image_shape(_KIND, (36.0, 60), (35, 55)) == (36, 60)
-  with pytest.raises(source_lib.DataError) as error:
+  with helpers.raises_exactly(
+      source_lib.DataError, f"{_KIND}: image size (0, 5) is not a positive "
+      "(height, width)"):
     world.image_shape(_KIND, (0, 5), (35, 55))
-  assert str(error.value) == (f"{_KIND}: image size (0, 5) is not a positive "
-                              "(height, width)")

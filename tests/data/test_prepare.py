@@ -1,30 +1,20 @@
 """`python -m data.prepare` as a user runs it."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 
 from data import specs
-
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def _prepare(*args):
-  return subprocess.run([sys.executable, "-m", "data.prepare", *args],
-                        cwd=_REPO, env=dict(os.environ, PYTHONPATH=_REPO),
-                        capture_output=True, text=True, check=False,
-                        timeout=300)
+from tests import helpers
 
 
 def test_converts_a_source_into_a_cache_with_the_same_images(tmp_path):
   output = tmp_path / "c" / "sim.h5"
   spec = "embedded-eyes-sim?n=7"
-  result = _prepare(f"--source={spec}", f"--output={output}",
-                    "--image_size=20x30", "--chunk=3")
+  result = helpers.run_module("data.prepare", f"--source={spec}",
+                              f"--output={output}", "--image_size=20x30",
+                              "--chunk=3", timeout=300)
   assert result.returncode == 0, result.stderr
   assert os.listdir(output.parent) == ["sim.h5"]
   cached = specs.open_source(f"h5:{output}")
@@ -43,8 +33,6 @@ def test_bad_input_is_one_error_line(tmp_path):
        f"error: {tmp_path / 'none'}: "),
       (["--source=embedded-eyes-sim?n=2", f"--output={output}", "stray"],
        "error: unexpected arguments: stray")]:
-    result = _prepare(*args)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(line)
+    result = helpers.run_module("data.prepare", *args, timeout=300)
+    assert helpers.one_error_line(result).startswith(line)
   assert os.listdir(tmp_path) == []

@@ -1,17 +1,13 @@
 """Tests of the grid viewer (data/show.py)."""
 
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 
 from data import show
 from data import source as source_lib
-
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests import helpers
 
 
 def _gray_images(n, height=35, width=55):
@@ -84,17 +80,11 @@ def test_hand_joints_are_drawn_as_dots():
   assert _arrow_mask(grid).sum() == 0
 
 
-def _show(*args):
-  return subprocess.run([sys.executable, "-m", "data.show", *args],
-                        cwd=_REPO, env=dict(os.environ, PYTHONPATH=_REPO),
-                        capture_output=True, text=True, check=False,
-                        timeout=300)
-
-
 def test_binary_writes_a_grid_of_an_embedded_source(tmp_path):
   output = tmp_path / "sim.png"
-  result = _show("--source=embedded-eyes-sim?n=3", f"--output={output}",
-                 "--rows=1", "--cols=3", "--scale=1")
+  result = helpers.run_module("data.show", "--source=embedded-eyes-sim?n=3",
+                              f"--output={output}", "--rows=1", "--cols=3",
+                              "--scale=1", timeout=300)
   assert result.returncode == 0, result.stderr
   assert result.stdout.startswith(f"wrote {output} (173x73 px, 3 of 3 images")
   assert os.listdir(tmp_path) == ["sim.png"]
@@ -109,8 +99,6 @@ def test_binary_bad_input_is_one_error_line(tmp_path):
         "--rows=0"], "error: rows, cols and scale must be >= 1, got 0, 8, 3"),
       (["--source=embedded-eyes-sim?n=3", f"--output={tmp_path / 'a.png'}",
         "stray"], "error: unexpected arguments: stray")]:
-    result = _show(*args)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1] == line
+    helpers.assert_one_error_line(
+        helpers.run_module("data.show", *args, timeout=300), line)
   assert os.listdir(tmp_path) == []

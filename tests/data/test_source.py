@@ -1,10 +1,10 @@
 """Tests of the validation split of a labelled source (data/source.py)."""
 
 import numpy as np
-import pytest
 
 from core import estimator
 from data import source as source_lib
+from tests import helpers
 
 
 def _source(n=10):
@@ -39,7 +39,7 @@ def test_subsets_are_nested_and_share_the_validation_images():
 
 
 def test_a_source_too_small_to_split_is_a_data_error():
-  with pytest.raises(source_lib.DataError) as error:
+  with helpers.raises_exactly(
+      source_lib.DataError, "toy: 1 images leave none for training after "
+      "a 0.1 validation split and a 1.0 subset"):
     source_lib.split_train_validation(_source(n=1), estimator.Schedule())
-  assert str(error.value) == ("toy: 1 images leave none for training after "
-                              "a 0.1 validation split and a 1.0 subset")

@@ -1,8 +1,5 @@
 """Tests of SPEC strings (data/specs.py) and options (data/spec_options.py)."""
 
-import subprocess
-import sys
-
 import pytest
 
 from data import source as source_lib
@@ -10,6 +7,7 @@ from data import spec_options
 from data import specs
 from data.embedded.eyes import source as eye_source
 from data.embedded.hands import source as hand_source
+from tests import helpers
 
 _VIEWS_FAULT = ("must be distinct cameras from 1,2,3 (e.g. views=1, "
                 "views=1,2,3 or views=all)")
@@ -145,9 +143,9 @@ def test_specs_imports_no_reader():
   # Kinds are imported when a SPEC names them, so specs imports none.
   code = ("import sys, data.specs; print(sorted(m for m in sys.modules if "
           "m.startswith('data.') and m not in ('data.specs', 'data.source')))")
-  out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                       text=True, check=True).stdout
-  assert out.strip() == "[]"
+  proc = helpers.run_python("-c", code)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert proc.stdout.strip() == "[]"
 
 
 # -- the readers' options, through open_source ------------------------------

@@ -3,8 +3,6 @@
 import csv
 import json
 import os
-import subprocess
-import sys
 
 import cv2
 import keras
@@ -12,28 +10,16 @@ import numpy as np
 import pytest
 
 from data import source as source_lib
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def _run(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
-  return subprocess.run([sys.executable, "-m", "gaze.evaluate", *args],
-                        cwd=ROOT, env=env, capture_output=True, text=True,
-                        timeout=600)
+from tests import helpers
 
 
 def test_a_workdir_without_a_model_is_one_error_line(tmp_path):
-  proc = _run(f"--workdir={tmp_path}", "--test=embedded-eyes-real?n=4",
-              "--threads=1,1")
-  assert proc.returncode == 1
+  proc = helpers.run_module("gaze.evaluate", f"--workdir={tmp_path}",
+                            "--test=embedded-eyes-real?n=4", "--threads=1,1")
   model = os.path.join(str(tmp_path), "estimator.keras")
-  assert [line for line in proc.stderr.splitlines()
-          if line.startswith("error:")] == [
-              f"error: {model}: no trained estimator (train one into "
-              f"{tmp_path} first)"]
-  assert "Traceback" not in proc.stderr
+  helpers.assert_one_error_line(
+      proc, f"error: {model}: no trained estimator (train one into "
+      f"{tmp_path} first)")
 
 
 @pytest.mark.slow
@@ -55,8 +41,9 @@ def test_evaluates_a_labelled_folder_exactly(tmp_path):
     cv2.imwrite(str(folder / name), np.full((35, 55), 128, np.uint8))
   source_lib.frame_for(names, labels).to_csv(folder / "labels.csv",
                                              index=False)
-  proc = _run(f"--workdir={tmp_path}", f"--test=folder:{folder}",
-              "--batch_size=3", "--threads=1,1")
+  proc = helpers.run_module("gaze.evaluate", f"--workdir={tmp_path}",
+                            f"--test=folder:{folder}", "--batch_size=3",
+                            "--threads=1,1")
   assert proc.returncode == 0, proc.stderr[-3000:]
   result = json.loads(proc.stdout.strip().splitlines()[-1])
   assert result["n"] == 4

@@ -1,36 +1,17 @@
 """The gaze.train binary, run as a user runs it (a subprocess)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def _run(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
-  return subprocess.run([sys.executable, "-m", "gaze.train", *args],
-                        cwd=ROOT, env=env, capture_output=True, text=True,
-                        timeout=600)
-
-
-def _error_lines(proc):
-  return [line for line in proc.stderr.splitlines()
-          if line.startswith("error:")]
+from tests import helpers
 
 
 def test_a_bad_schedule_value_is_one_error_line_before_any_output(tmp_path):
-  workdir = tmp_path / "run"
-  proc = _run("--train=embedded-eyes-sim?n=20", f"--workdir={workdir}",
-              "--batch_size=0", "--threads=1,1")
-  assert proc.returncode == 1
-  assert _error_lines(proc) == ["error: batch_size must be positive"]
-  assert "Traceback" not in proc.stderr
-  assert not workdir.exists()
+  helpers.assert_refused_before_writing(
+      tmp_path / "run", "gaze.train", "--train=embedded-eyes-sim?n=20",
+      "--batch_size=0", "--threads=1,1",
+      line="error: batch_size must be positive")
 
 
 @pytest.mark.slow
@@ -39,7 +20,7 @@ def test_trains_then_skips_a_finished_run(tmp_path):
   args = ("--train=embedded-eyes-sim?n=40", f"--workdir={workdir}",
           "--batch_size=8", "--max_steps=2", "--eval_every=2",
           "--validation_fraction=0.25", "--augment", "--threads=1,1")
-  proc = _run(*args)
+  proc = helpers.run_module("gaze.train", *args)
   assert proc.returncode == 0, proc.stderr[-3000:]
   stats = json.loads(proc.stdout.strip().splitlines()[-1])
   assert (stats["steps"], stats["n_train"], stats["n_validation"]) == (2, 30,
@@ -49,6 +30,6 @@ def test_trains_then_skips_a_finished_run(tmp_path):
   assert done["hparams"]["augment"] is True
   assert "--batch_size=8" in (workdir / "flags.txt").read_text()
   # The same command again finds DONE and trains nothing.
-  again = _run(*args)
+  again = helpers.run_module("gaze.train", *args)
   assert again.returncode == 0, again.stderr[-3000:]
   assert json.loads(again.stdout.strip().splitlines()[-1]) == stats

@@ -19,6 +19,7 @@ from core import estimator
 from data import source as source_lib
 from gaze import metrics
 from gaze import train_lib
+from tests import helpers
 
 SMALL = dict(batch_size=16, learning_rate=1e-3, optimizer="adam",
              validation_fraction=0.2, seed=0)
@@ -49,11 +50,6 @@ def _easy_source(n=160, seed=0):
       source_lib.frame_for([f"{i:04d}.png" for i in range(n)], gaze))
 
 
-def _log(workdir):
-  with open(os.path.join(workdir, train_lib.TRAIN_LOG)) as f:
-    return list(csv.DictReader(f))
-
-
 def test_defaults_are_the_papers_batch_and_rate():
   schedule = train_lib.HParams().schedule
   # Section 3.1: "a constant 0.001 learning rate and 512 batch size".
@@ -62,10 +58,10 @@ def test_defaults_are_the_papers_batch_and_rate():
 
 
 def test_only_adam_or_sgd():
-  with pytest.raises(ValueError) as error:
+  with helpers.raises_exactly(
+      ValueError, "the gaze estimator's optimizer must be one of "
+      "['adam', 'sgd'], got 'rmsprop'"):
     _hparams(optimizer="rmsprop")
-  assert str(error.value) == ("the gaze estimator's optimizer must be one of "
-                              "['adam', 'sgd'], got 'rmsprop'")
 
 
 def test_train_step_changes_weights_and_reports_loss():
@@ -114,7 +110,7 @@ def test_training_reduces_validation_error(tmp_path):
   assert 20 < constant.mean() < 26
   hp = _hparams(max_steps=30, eval_every=10, patience=10)
   stats = train_lib.train(hp, source, str(tmp_path))
-  log = _log(tmp_path)
+  log = helpers.train_log(tmp_path)
   assert [int(row["step"]) for row in log] == [10, 20, 30]
   assert stats["steps"] == 30 and not stats["stopped_early"]
   assert stats["best_val_error_deg"] < 0.5 * constant.mean()
@@ -142,30 +138,10 @@ def test_training_reduces_validation_error(tmp_path):
 def test_resume_after_interruption(tmp_path):
   source = _easy_source(n=64)
   hp = _hparams(augment=True, max_steps=12, eval_every=4, patience=10)
-  uninterrupted = train_lib.train(hp, source, str(tmp_path / "a"))
-
-  class Killed(Exception):
-    pass
-
-  real_write = train_lib._write_atomic
-  calls = []
-
-  def write_then_die(path, data):
-    calls.append(path)
-    if len(calls) == 2:  # the log write of the evaluation at step 8
-      raise Killed()
-    real_write(path, data)
-
-  workdir = str(tmp_path / "b")
-  with mock.patch.object(train_lib, "_write_atomic", write_then_die):
-    with pytest.raises(Killed):
-      train_lib.train(hp, source, workdir)
-  assert not os.path.exists(os.path.join(workdir, train_lib.DONE))
-  assert [int(row["step"]) for row in _log(workdir)] == [4]
-
-  resumed = train_lib.train(hp, source, workdir)
-  assert resumed["resumed_from_step"] == 4 and resumed["steps"] == 12
-  assert [int(row["step"]) for row in _log(workdir)] == [4, 8, 12]
+  # Killed at the log write of the evaluation at step 8.
+  uninterrupted, resumed, workdir = helpers.killed_and_resumed(
+      train_lib, lambda workdir: train_lib.train(hp, source, workdir),
+      tmp_path, logged=[4, 8, 12])
   # Same batches, augmentation and optimizer state: the same result.
   assert resumed["best_val_error_deg"] == pytest.approx(
       uninterrupted["best_val_error_deg"], abs=1e-3)

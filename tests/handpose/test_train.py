@@ -1,45 +1,29 @@
 """The handpose.train binary, run as a user runs it (a subprocess)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def _run(module, *args):
-  # A process per binary: they define the same flags (--workdir, ...).
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
-  return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
-                        env=env, capture_output=True, text=True, timeout=600)
+from tests import helpers
 
 
 def test_a_bad_task_value_is_one_error_line_before_any_output(tmp_path):
-  workdir = tmp_path / "run"
-  proc = _run("handpose.train", "--train=embedded-hands-sim?n=8",
-              f"--workdir={workdir}", "--foreground_weight=-1",
-              "--threads=1,1")
-  assert proc.returncode == 1
-  assert [line for line in proc.stderr.splitlines()
-          if line.startswith("error:")] == [
-              "error: foreground_weight must be >= 0"]
-  assert "Traceback" not in proc.stderr
-  assert not workdir.exists()
+  helpers.assert_refused_before_writing(
+      tmp_path / "run", "handpose.train", "--train=embedded-hands-sim?n=8",
+      "--foreground_weight=-1", "--threads=1,1",
+      line="error: foreground_weight must be >= 0")
 
 
 @pytest.mark.slow
 def test_trains_and_evaluates_a_tiny_hourglass(tmp_path):
   workdir = tmp_path / "run"
-  proc = _run("handpose.train", "--train=embedded-hands-sim?n=16",
-              f"--workdir={workdir}", "--image_size=32x32", "--batch_size=4",
-              "--filters=8", "--heatmap_size=16", "--depth=1",
-              "--num_stacks=1", "--max_steps=2", "--foreground_weight=10",
-              "--eval_every=2", "--validation_fraction=0.25",
-              "--optimizer=rmsprop", "--threads=1,1")
+  # A process per binary: they define the same flags (--workdir, ...).
+  proc = helpers.run_module(
+      "handpose.train", "--train=embedded-hands-sim?n=16",
+      f"--workdir={workdir}", "--image_size=32x32", "--batch_size=4",
+      "--filters=8", "--heatmap_size=16", "--depth=1", "--num_stacks=1",
+      "--max_steps=2", "--foreground_weight=10", "--eval_every=2",
+      "--validation_fraction=0.25", "--optimizer=rmsprop", "--threads=1,1")
   assert proc.returncode == 0, proc.stderr[-3000:]
   stats = json.loads(proc.stdout.strip().splitlines()[-1])
   assert (stats["steps"], stats["n_train"], stats["n_validation"]) == (2, 12,
@@ -49,9 +33,10 @@ def test_trains_and_evaluates_a_tiny_hourglass(tmp_path):
   assert done["hparams"]["schedule"]["optimizer"] == "rmsprop"
   assert "--filters=8" in (workdir / "flags.txt").read_text()
   out = tmp_path / "eval"
-  proc = _run("handpose.evaluate", f"--workdir={workdir}",
-              "--test=embedded-hands-real?split=test&n=6", f"--output={out}",
-              "--threads=1,1")
+  proc = helpers.run_module(
+      "handpose.evaluate", f"--workdir={workdir}",
+      "--test=embedded-hands-real?split=test&n=6", f"--output={out}",
+      "--threads=1,1")
   assert proc.returncode == 0, proc.stderr[-3000:]
   result = json.loads(proc.stdout.strip().splitlines()[-1])
   assert (result["n_images"], result["n_joints"]) == (6, 6 * 14)

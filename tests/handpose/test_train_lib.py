@@ -21,6 +21,7 @@ from data import source as source_lib
 from handpose import heatmaps
 from handpose import networks
 from handpose import train_lib
+from tests import helpers
 
 
 def _tiny(max_steps, eval_every=250, patience=10):
@@ -84,9 +85,8 @@ def test_defaults_follow_the_paper():
     (dict(sigma=0.0), "sigma must be positive"),
 ])
 def test_hparams_reject_bad_values_in_one_line(change, message):
-  with pytest.raises(ValueError) as error:
+  with helpers.raises_exactly(ValueError, message):
     train_lib.HParams(**change)
-  assert str(error.value) == message
 
 
 def test_heatmap_forward_returns_the_last_stacks_heatmaps():
@@ -165,11 +165,6 @@ def test_training_batches_carry_transformed_targets():
     np.testing.assert_array_equal(a, b)
 
 
-def _log(workdir):
-  with open(os.path.join(workdir, train_lib.TRAIN_LOG)) as f:
-    return list(csv.DictReader(f))
-
-
 def test_train_then_evaluate_the_best_model(tmp_path):
   source = _toy_hands(n=32)
   hp = _tiny(max_steps=6, eval_every=3, patience=5)
@@ -177,7 +172,7 @@ def test_train_then_evaluate_the_best_model(tmp_path):
   stats = train_lib.train(hp, source, workdir)
   assert (stats["steps"], stats["n_train"], stats["n_validation"]) == (6, 24,
                                                                        8)
-  log = _log(workdir)
+  log = helpers.train_log(workdir)
   assert [int(row["step"]) for row in log] == [3, 6]
   assert stats["best_val_error_px"] == pytest.approx(
       min(float(row["val_error_px"]) for row in log), rel=1e-4)
@@ -212,30 +207,10 @@ def test_train_then_evaluate_the_best_model(tmp_path):
 def test_resume_after_interruption(tmp_path):
   source = _toy_hands(n=32)
   hp = _tiny(max_steps=6, eval_every=3, patience=5)
-  uninterrupted = train_lib.train(hp, source, str(tmp_path / "a"))
-  workdir = str(tmp_path / "b")
-
-  class Killed(Exception):
-    pass
-
-  real_write = train_lib._write_atomic
-  calls = []
-
-  def write_then_die(path, data):
-    calls.append(path)
-    if len(calls) == 2:  # the log write of the evaluation at step 6
-      raise Killed()
-    real_write(path, data)
-
-  with mock.patch.object(train_lib, "_write_atomic", write_then_die):
-    with pytest.raises(Killed):
-      train_lib.train(hp, source, workdir)
-  assert not os.path.exists(os.path.join(workdir, train_lib.DONE))
-  assert [int(row["step"]) for row in _log(workdir)] == [3]
-
-  resumed = train_lib.train(hp, source, workdir)
-  assert resumed["resumed_from_step"] == 3 and resumed["steps"] == 6
-  assert [int(row["step"]) for row in _log(workdir)] == [3, 6]
+  # Killed at the log write of the evaluation at step 6.
+  uninterrupted, resumed, _ = helpers.killed_and_resumed(
+      train_lib, lambda workdir: train_lib.train(hp, source, workdir),
+      tmp_path, logged=[3, 6])
   # Same batches, augmentation and optimizer state: the same result.
   assert resumed["best_val_error_px"] == pytest.approx(
       uninterrupted["best_val_error_px"], abs=1e-3)

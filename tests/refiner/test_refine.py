@@ -1,8 +1,6 @@
 """`python -m refiner.refine` as a user runs it."""
 
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -13,24 +11,15 @@ from core import files
 from data import source as source_lib
 from refiner import networks
 from refiner import workdir as workdir_lib
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def _run(*args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
-  return subprocess.run([sys.executable, "-m", "refiner.refine", *args],
-                        cwd=ROOT, env=env, capture_output=True, text=True,
-                        timeout=600)
+from tests import helpers
 
 
 def test_missing_refiner_is_one_error_line(tmp_path):
-  proc = _run(f"--workdir={tmp_path}", "--input=embedded-eyes-sim?n=2",
-              f"--output={tmp_path / 'out'}")
-  assert proc.returncode == 1
-  assert "Traceback" not in proc.stderr
-  assert proc.stderr.strip().splitlines()[-1] == (
+  proc = helpers.run_module("refiner.refine", f"--workdir={tmp_path}",
+                            "--input=embedded-eyes-sim?n=2",
+                            f"--output={tmp_path / 'out'}")
+  helpers.assert_one_error_line(
+      proc,
       f"error: {tmp_path / 'refiner.keras'}: does not exist; train a refiner "
       "into this workdir first (python -m refiner.train)")
   assert os.listdir(tmp_path) == []
@@ -58,9 +47,10 @@ def test_refines_a_png_folder_with_a_snapshot_keeping_labels(tmp_path):
   labels.to_csv(os.path.join(folder, "labels.csv"), index=False)
   output = str(tmp_path / "refined")
 
-  proc = _run(f"--workdir={workdir}", f"--input=folder:{folder}",
-              f"--output={output}", "--snapshot=refiner-000010.weights.h5",
-              "--batch_size=2")
+  proc = helpers.run_module(
+      "refiner.refine", f"--workdir={workdir}", f"--input=folder:{folder}",
+      f"--output={output}", "--snapshot=refiner-000010.weights.h5",
+      "--batch_size=2")
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert proc.stdout.strip() == (
       f"refined 5 images from folder:{folder} into {output}")

@@ -2,26 +2,13 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def _run(*args, check=True):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
-  proc = subprocess.run([sys.executable, "-m", "refiner.train", *args],
-                        cwd=ROOT, env=env, capture_output=True, text=True,
-                        timeout=600)
-  if check:
-    assert proc.returncode == 0, proc.stderr[-3000:]
-  return proc
+from tests import helpers
 
 
 def _png_folder(folder, n, value, labels):
@@ -37,27 +24,22 @@ def _png_folder(folder, n, value, labels):
                 ).to_csv(os.path.join(folder, "labels.csv"), index=False)
 
 
-def _assert_one_error_line(proc, line):
-  assert proc.returncode == 1
-  assert proc.stderr.strip().splitlines()[-1] == line
-  assert "Traceback" not in proc.stderr
-
-
 def test_bad_input_is_one_error_line_and_nothing_is_written(tmp_path):
   workdir = tmp_path / "run"
-  _assert_one_error_line(
-      _run(f"--workdir={workdir}", "extra", check=False),
-      "error: unexpected arguments: extra")
-  _assert_one_error_line(
-      _run(f"--workdir={workdir}", "--threads=two", check=False),
-      "error: --threads='two': expected auto, tf or INTRA,INTER")
+  helpers.assert_refused_before_writing(
+      workdir, "refiner.train", "extra",
+      line="error: unexpected arguments: extra")
+  helpers.assert_refused_before_writing(
+      workdir, "refiner.train", "--threads=two",
+      line="error: --threads='two': expected auto, tf or INTRA,INTER")
   # A workdir holding a run of another architecture.
   workdir.mkdir()
   (workdir / "config.json").write_text(json.dumps({"arch": "gaze"}))
-  _assert_one_error_line(
-      _run("--arch=hand", "--synthetic=embedded-eyes-sim?n=4",
-           "--real=embedded-eyes-real?n=4", f"--workdir={workdir}",
-           check=False),
+  helpers.assert_one_error_line(
+      helpers.run_module("refiner.train", "--arch=hand",
+                         "--synthetic=embedded-eyes-sim?n=4",
+                         "--real=embedded-eyes-real?n=4",
+                         f"--workdir={workdir}"),
       f"error: {workdir}: holds a checkpoint of architecture 'gaze', not "
       "'hand'; use another --workdir")
   assert os.listdir(workdir) == ["config.json"]
@@ -74,11 +56,13 @@ def test_train_stop_and_resume_png_folders(tmp_path):
             "--discriminator_pretrain_steps=5", "--steps=10",
             "--batch_size=4", "--checkpoint_every=5", "--snapshot_every=5"]
   # A 20-unit run, interrupted after 12 units and then resumed.
-  out = _run(*common, "--stop_after=12")
+  out = helpers.run_module("refiner.train", *common, "--stop_after=12")
+  assert out.returncode == 0, out.stderr[-3000:]
   assert out.stdout.strip().splitlines()[-1] == (
       f"stopped (re-run to resume) at unit 12/20; workdir {workdir}")
   assert not os.path.exists(os.path.join(workdir, "refiner.keras"))
-  out = _run(*common)
+  out = helpers.run_module("refiner.train", *common)
+  assert out.returncode == 0, out.stderr[-3000:]
   assert out.stdout.strip().splitlines()[-1] == (
       f"finished at unit 20/20; workdir {workdir}")
   assert "adversarial: 20/20 (100.0%)" in out.stderr

@@ -14,6 +14,7 @@ from refiner import callbacks
 from refiner import simgan
 from refiner import train_lib
 from refiner import workdir as workdir_lib
+from tests import helpers
 
 
 def _sources(n=24, seed=0):
@@ -149,11 +150,11 @@ def test_strategies():
 def test_workdir_of_another_run_is_refused(tmp_path):
   syn, real = _sources()
   train_lib.Trainer(_hparams(), syn, real, str(tmp_path))
-  with pytest.raises(source_lib.DataError) as arch:
-    train_lib.check_workdir(str(tmp_path), _hparams(arch="hand"))
-  assert str(arch.value) == (
+  with helpers.raises_exactly(
+      source_lib.DataError,
       f"{tmp_path}: holds a checkpoint of architecture 'gaze', not 'hand'; "
-      "use another --workdir")
+      "use another --workdir"):
+    train_lib.check_workdir(str(tmp_path), _hparams(arch="hand"))
   with pytest.raises(source_lib.DataError, match="batch_size=4, not 8"):
     train_lib.check_workdir(str(tmp_path), _hparams(batch_size=8))
   train_lib.check_workdir(str(tmp_path), _hparams(steps=40))  # Not structural.

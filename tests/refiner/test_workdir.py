@@ -9,6 +9,7 @@ from core import files
 from data import source as source_lib
 from refiner import networks
 from refiner import workdir
+from tests import helpers
 
 
 def _export(folder, seed=0):
@@ -62,11 +63,11 @@ def test_load_refiner_and_a_snapshot(tmp_path):
 
 def test_missing_or_broken_files_are_data_errors(tmp_path):
   path = os.path.join(tmp_path, "refiner.keras")
-  with pytest.raises(source_lib.DataError) as missing:
-    workdir.load_refiner(str(tmp_path))
-  assert str(missing.value) == (
+  with helpers.raises_exactly(
+      source_lib.DataError,
       f"{path}: does not exist; train a refiner into this workdir first "
-      "(python -m refiner.train)")
+      "(python -m refiner.train)"):
+    workdir.load_refiner(str(tmp_path))
   with open(path, "w") as f:
     f.write("not a zip file")
   with pytest.raises(source_lib.DataError,

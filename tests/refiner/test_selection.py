@@ -48,3 +48,52 @@ def test_spearman_of_orders():
   assert selection.spearman([1, 2, 3], [1, 3, 2]) == 0.5
   assert selection.spearman([1, 2], [1, 2]) is None
   assert selection.spearman([1, 1, 1], [1, 2, 3]) is None
+
+
+def _constant_refiner_weights(refiner, value):
+  """Weights that make the gaze refiner output `value` everywhere: every
+  kernel and bias 0 but the last layer's bias, atanh(value) before tanh."""
+  weights = [np.zeros_like(w) for w in refiner.get_weights()]
+  weights[-1] = np.full_like(weights[-1], np.arctanh(value))
+  return weights
+
+
+def test_choose_snapshot_picks_the_refiner_closest_to_real(tmp_path):
+  import keras  # pylint: disable=g-import-not-at-top
+  from core import files  # pylint: disable=g-import-not-at-top
+  from data import source as source_lib  # pylint: disable=g-import-not-at-top
+  from refiner import networks  # pylint: disable=g-import-not-at-top
+  from refiner import workdir  # pylint: disable=g-import-not-at-top
+
+  with pytest.raises(source_lib.DataError, match="holds no refiner snapshots"):
+    selection.choose_snapshot(str(tmp_path), None, None, None, 4)
+  refiner = networks.build_refiner("gaze")
+  files.save_model(refiner, str(tmp_path / workdir.REFINER_FILE))
+  (tmp_path / workdir.SNAPSHOT_DIR).mkdir()
+  for unit, value in ((10, -0.2), (20, 0.5), (30, 0.9)):
+    refiner.set_weights(_constant_refiner_weights(refiner, value))
+    refiner.save_weights(workdir.snapshot_path(
+        str(tmp_path), workdir.snapshot_name(unit)))
+  rng = np.random.default_rng(0)
+  synthetic = np.full((16, 35, 55, 1), -0.5, np.float32)
+  # Real images: constant per image, around 0.5.
+  real = (0.5 + 0.05 * rng.standard_normal((16, 1, 1, 1))).astype(
+      np.float32) * np.ones((16, 35, 55, 1), np.float32)
+  # Features: the mean of the left and of the right half of an image.
+  half_means = keras.Sequential([
+      keras.Input((35, 55, 1)), keras.layers.Cropping2D(((0, 0), (0, 1))),
+      keras.layers.AveragePooling2D((35, 27)), keras.layers.Flatten()])
+  result = selection.choose_snapshot(str(tmp_path), synthetic, real,
+                                     half_means, batch_size=8)
+  distances = [s["frechet_distance"] for s in result["snapshots"]]
+  assert [s["unit"] for s in result["snapshots"]] == [10, 20, 30]
+  assert result["chosen"]["unit"] == 20
+  # A constant refiner's features have no spread: its distance is the
+  # squared mean offset plus the real features' variance, in both features.
+  real_mean = real.mean(axis=(1, 2, 3))
+  variance = real_mean.var(ddof=1)
+  for value, distance in zip((-0.2, 0.5, 0.9), distances):
+    assert distance == pytest.approx(
+        2 * ((value - real_mean.mean())**2 + variance), rel=1e-3, abs=1e-5)
+  assert result["unrefined_frechet_distance"] == pytest.approx(
+      2 * ((-0.5 - real_mean.mean())**2 + variance), rel=1e-3)

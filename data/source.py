@@ -10,9 +10,10 @@ from.
 Conventions shared by all sources:
 
 * ``read(indices)`` returns float32 images of shape ``(n, H, W, 1)`` scaled
-  to ``[-1, 1]``. Real and synthetic images therefore reach the discriminator
-  in the same range (PITFALLS.md rule 2). Grayscale 8-bit images map as
-  ``x / 127.5 - 1``; depth sources document their own mapping.
+  to ``[-1, 1]``, the range of the refiner's tanh output, so real and
+  refined images reach the discriminator in the same range (a range
+  mismatch would let D tell them apart by it). Grayscale 8-bit images map
+  as ``x / 127.5 - 1``; depth sources document their own mapping.
 * ``frame`` is a :class:`pandas.DataFrame` with one row per image, in index
   order. Its first column is ``filename`` (the relative name under which a
   refined copy is written); any further columns are labels, carried through

@@ -23,7 +23,7 @@ def pattern(n, eye, seed):
 
 
 def write_day(path, frames, seed, drop=None, compress=False):
-  """A dayYY.mat as in MPIIGaze (DATA_FORMATS recipe); returns its arrays.
+  """A dayYY.mat in the layout MPIIGaze ships; returns its arrays.
 
   Args:
     path: file to write.

@@ -99,10 +99,6 @@ def timings_markdown(timings: Dict,
           "\n\n" + notes)
 
 
-def write_text(path: str, text: str) -> None:
-  files.write_atomic(path, text)
-
-
 def write_csv(path: str, frame: pd.DataFrame, float_format: str) -> None:
   files.write_atomic(path, frame.to_csv(index=False,
                                         float_format=float_format))
@@ -114,7 +110,7 @@ def write_timings(results_dir: str, results: Dict) -> Optional[str]:
     return None
   text = timings_markdown(results["timings"],
                           results.get("end_to_end_wall_seconds"))
-  write_text(os.path.join(results_dir, "timings.md"), text)
+  files.write_atomic(os.path.join(results_dir, "timings.md"), text)
   return text
 
 

@@ -186,16 +186,16 @@ class Reproduction(template.Reproduction):
 
   def evaluate_knn(self) -> Dict:
     """Table 3's k-NN with synthetic images, on the real test set."""
-    out = self.path("evaluations", "knn_synthetic")
-    metrics_path = os.path.join(out, template.METRICS_FILE)
-    if os.path.exists(metrics_path):
-      return files.read_json(metrics_path)
-    stages.log("k-NN on synthetic images")
-    model = knn.KNNGaze(self.source("synthetic"), self.preset.knn_k)
-    test = self.source("test")
-    return gaze_lib.write_evaluation(
-        model.predict(test.read_all()), test.labels(source_lib.GAZE_COLUMNS),
-        test.filenames, out)
+
+    def compute(out):
+      stages.log("k-NN on synthetic images")
+      model = knn.KNNGaze(self.source("synthetic"), self.preset.knn_k)
+      test = self.source("test")
+      return gaze_lib.write_evaluation(
+          model.predict(test.read_all()),
+          test.labels(source_lib.GAZE_COLUMNS), test.filenames, out)
+
+    return self.evaluation_once("knn_synthetic", compute)
 
   def label_shift(self, estimator, images, refined, n) -> Dict:
     """How far refinement moves the gaze the judge sees (degrees)."""

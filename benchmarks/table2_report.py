@@ -8,6 +8,7 @@ import pandas as pd
 
 from benchmarks import paper_numbers
 from benchmarks import report as report_lib
+from core import files
 
 # Our row key -> the paper's Fig. 7 series of the same training data.
 PAPER_SERIES = {"synthetic_1x": "synthetic_1x", "synthetic_4x": "synthetic_4x",
@@ -93,13 +94,13 @@ def write_tables(results_dir: str, rows: List, results: Dict,
   text2 = report_lib.document(
       "Table 2: gaze estimation, % of test images within d",
       report_lib.markdown(t2), notes)
-  report_lib.write_text(os.path.join(results_dir, "table2.md"), text2)
+  files.write_atomic(os.path.join(results_dir, "table2.md"), text2)
   text3 = report_lib.document(
       "Table 3: mean angular error (degrees)",
       report_lib.markdown(table3(rows, evaluations, embedded)),
       ["Rows marked 'quoted from the paper' are the paper's numbers on "
        "MPIIGaze, not re-run here.", f"'this run' rows are ours, on {test}."])
-  report_lib.write_text(os.path.join(results_dir, "table3.md"), text3)
+  files.write_atomic(os.path.join(results_dir, "table3.md"), text3)
   return {"table2": text2, "table3": text3}
 
 
@@ -210,7 +211,7 @@ def write_spread(output_dir: str, results_by_seed: Dict[int, Dict]) -> str:
   text = report_lib.document(
       "Spread over seeds: mean angular error (°) on the real test set",
       report_lib.markdown(frame), notes)
-  report_lib.write_text(os.path.join(output_dir, "spread.md"), text)
+  files.write_atomic(os.path.join(output_dir, "spread.md"), text)
   return text
 
 
@@ -221,7 +222,7 @@ def report(results_dir: str, rows: List, results: Dict,
   texts = write_tables(results_dir, rows, results, embedded)
   if "snapshot_study" in results:
     texts["snapshots"] = snapshot_study_markdown(results["snapshot_study"])
-    report_lib.write_text(os.path.join(results_dir, "snapshots.md"),
+    files.write_atomic(os.path.join(results_dir, "snapshots.md"),
                           texts["snapshots"])
   timings = report_lib.write_timings(results_dir, results)
   if timings is not None:

@@ -16,14 +16,12 @@ experiment's:
 """
 
 import dataclasses
-import os
 from typing import Callable, Dict
 
 import keras
 import numpy as np
 
 from benchmarks import template
-from core import files
 from data import source as source_lib
 from handpose import metrics
 from handpose import train_lib as hand_lib
@@ -204,17 +202,18 @@ class Reproduction(template.Reproduction):
     learnt nothing from the images scores (evaluations/mean_pose): the line
     a row must clear before its comparison with another row means anything.
     """
-    out = self.path("evaluations", "mean_pose")
-    metrics_path = os.path.join(out, template.METRICS_FILE)
-    if os.path.exists(metrics_path):
-      return files.read_json(metrics_path)
-    train = self.training_source(ROW_BY_KEY["synthetic"])
-    mean = np.nanmean(hand_lib.joints_of(
-        train.labels(hand_lib.JOINT_COLUMNS)), axis=0)
-    test = self.source("test")
-    true = hand_lib.joints_of(test.labels(hand_lib.JOINT_COLUMNS))
-    return hand_lib.write_evaluation(np.broadcast_to(mean, true.shape), true,
-                                     test.filenames, out, self.image_shape)
+
+    def compute(out):
+      train = self.training_source(ROW_BY_KEY["synthetic"])
+      mean = np.nanmean(hand_lib.joints_of(
+          train.labels(hand_lib.JOINT_COLUMNS)), axis=0)
+      test = self.source("test")
+      true = hand_lib.joints_of(test.labels(hand_lib.JOINT_COLUMNS))
+      return hand_lib.write_evaluation(np.broadcast_to(mean, true.shape),
+                                       true, test.filenames, out,
+                                       self.image_shape)
+
+    return self.evaluation_once("mean_pose", compute)
 
   def label_shift(self, estimator, images, refined, n) -> Dict:
     """How far refinement moves the joints the judge sees (heatmap px)."""

@@ -7,6 +7,7 @@ import pandas as pd
 
 from benchmarks import paper_numbers
 from benchmarks import report as report_lib
+from core import files
 
 # Our row key -> the paper's Fig. 12 series of the same training data.
 PAPER_SERIES = {"synthetic": "synthetic_1x", "refined": "refined_1x",
@@ -90,7 +91,7 @@ def write_table(results_dir: str, rows: List, results: Dict,
     notes.append(report_lib.selection_note(results["selection"]))
   text = report_lib.document(f"Table 4: hand pose, % within d = {D} px",
                              report_lib.markdown(frame), notes)
-  report_lib.write_text(os.path.join(results_dir, "table4.md"), text)
+  files.write_atomic(os.path.join(results_dir, "table4.md"), text)
   return text
 
 

@@ -307,13 +307,12 @@ class Reproduction(stages.StagedRun):
     if os.path.exists(os.path.join(workdir, workdir_lib.REFINER_FILE)):
       stages.log("SimGAN: already trained")
       return
-    hparams = self.simgan_hparams()
     stages.log("SimGAN: training the refiner (Algorithm 1)")
-    keras.utils.set_random_seed(self.seed)
     every = self.preset.snapshot_every
-    refiner_lib.train(hparams, self.source("synthetic"), self.source("real"),
-                      workdir, checkpoint_every=every, snapshot_every=every,
-                      image_every=every)
+    refiner_lib.run_training(  # Seeded by the hyper-parameters' seed.
+        self.simgan_hparams(), self.source("synthetic"), self.source("real"),
+        workdir, checkpoint_every=every, snapshot_every=every,
+        image_every=every)
 
   def train_estimator(self, row) -> Dict:
     """Stages 2 and 5: the estimator of one row (resumes; skips if done)."""
@@ -363,15 +362,22 @@ class Reproduction(stages.StagedRun):
     refine_lib.refine_source(refiner, self.source("synthetic"), path,
                              batch_size=self.batch_size)
 
-  def evaluate(self, key: str, test: str = "test") -> Dict:
-    """Metrics of estimator `key` on source `test` (evaluations/...)."""
-    out = self.path("evaluations", key if test == "test" else
-                    f"{key}@{test}")
+  def evaluation_once(self, name: str,
+                      compute: Callable[[str], Dict]) -> Dict:
+    """The metrics in evaluations/NAME: read back if there, else
+    `compute(folder)`, which writes them."""
+    out = self.path("evaluations", name)
     metrics_path = os.path.join(out, METRICS_FILE)
     if os.path.exists(metrics_path):
       return files.read_json(metrics_path)
-    return self.estimator_lib.evaluate(self.estimator_path(key),
-                                       self.source(test), out)
+    return compute(out)
+
+  def evaluate(self, key: str, test: str = "test") -> Dict:
+    """Metrics of estimator `key` on source `test` (evaluations/...)."""
+    return self.evaluation_once(
+        key if test == "test" else f"{key}@{test}",
+        lambda out: self.estimator_lib.evaluate(
+            self.estimator_path(key), self.source(test), out))
 
   def evaluations(self) -> Dict[str, Dict]:
     """Stage 6: the rows, the baselines, then the domain-gap check."""

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import report
+from core import files
 
 
 def _evaluations(synthetic, refined, real):
@@ -68,7 +69,7 @@ def test_selection_note():
 
 
 def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
-  report.write_text(str(tmp_path / "a.md"), "text\n")
+  files.write_atomic(str(tmp_path / "a.md"), "text\n")
   report.write_csv(str(tmp_path / "a.csv"),
                    pd.DataFrame({"x": [1.23456], "y": ["b"]}), "%.2f")
   assert (tmp_path / "a.md").read_text() == "text\n"

@@ -80,7 +80,9 @@ PRESETS = {
                     discriminator_pretrain_steps=200, steps=10000, k_g=50,
                     k_d=1, optimizer="sgd", refiner_learning_rate=1e-3,
                     discriminator_learning_rate=1e-3, reduction="sum",
-                    lam=0.065, history_batches=50),
+                    # λ = 1 under mean reductions, converted to the sum.
+                    lam=template.summed_lambda("gaze", (35, 55)),
+                    history_batches=50),
         snapshot_every=500,
         schedule=dict(batch_size=512, max_steps=100000, eval_every=1000,
                       patience=10),

@@ -52,6 +52,8 @@ from core import files
 from core import runtime
 from data import source as source_lib
 from data import specs
+from refiner import losses
+from refiner import networks
 from refiner import refine_lib
 from refiner import selection
 from refiner import simgan
@@ -75,6 +77,16 @@ class Sources:
   real_labelled: Optional[str] = None     # upper-bound row, if labels exist
   synthetic_test: Optional[str] = None    # held-out synthetic (domain gap)
   embedded: bool = True
+
+
+def summed_lambda(arch: str, image_shape: Tuple[int, int],
+                  lam_mean: float = 1.0, channels: int = 1) -> float:
+  """λ of a 'sum'-reduced preset (the paper's eq. 4 sums over patches and
+  pixels) equivalent to `lam_mean` under 'mean', for D's patch grid of
+  `arch` at `image_shape` (refiner/losses.py: λ_sum = λ_mean · P / (H·W·C))."""
+  grid_h, grid_w = networks.patch_grid(arch, image_shape)
+  return losses.summed_lambda(lam_mean, grid_h * grid_w,
+                              image_shape[0] * image_shape[1] * channels)
 
 
 def default_jobs() -> int:

@@ -40,6 +40,20 @@ def _reduce_per_example(values, reduction):
   return tf.reduce_mean(values, axis=axes)
 
 
+def summed_lambda(lam_mean: float, patches: int, values: int) -> float:
+  """λ for reduction='sum' that weighs the two terms as λ_mean does under
+  'mean' (module doc): λ_sum = λ_mean · P / (H · W · C).
+
+  Args:
+    lam_mean: λ tuned with mean reductions.
+    patches: P, the number of D's local patches per image.
+    values: H · W · C, the values per image that ‖ψ(x̃) − ψ(x)‖₁ sums.
+  """
+  if patches <= 0 or values <= 0:
+    raise ValueError("patches and values must be positive")
+  return lam_mean * patches / values
+
+
 def patch_cross_entropy(logits, label: int, reduction: str = "mean"):
   """Per-patch 2-way softmax cross-entropy against a constant class label.
 

@@ -156,3 +156,19 @@ def test_nyu_layout_runs_through_the_pipeline(tmp_path):
   text = (tmp_path / "out" / "table4.md").read_text()
   assert "the NYU test set (Kinect 1)" in text
   assert "End to end:" in (tmp_path / "out" / "timings.md").read_text()
+
+
+def test_summed_presets_convert_lambda_by_the_documented_formula():
+  # Every 'sum' preset uses λ = λ_mean · P / (H·W·C) with λ_mean = 1 (the
+  # mean-reduced presets' λ): gaze 9x14 patches over 35x55 pixels, hand
+  # 7x7 patches over 224x224.
+  from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
+  gaze = table2_lib.PRESETS["paper"].simgan
+  hand = table4_lib.PRESETS["paper"].simgan
+  assert gaze["reduction"] == hand["reduction"] == "sum"
+  assert gaze["lam"] == pytest.approx(9 * 14 / (35 * 55))
+  assert hand["lam"] == pytest.approx(7 * 7 / (224 * 224))
+  for presets in (table2_lib.PRESETS, table4_lib.PRESETS):
+    for preset in presets.values():
+      if preset.simgan.get("reduction", "mean") == "mean":
+        assert preset.simgan.get("lam", 1.0) == 1.0

@@ -100,3 +100,26 @@ def test_patch_accuracy():
                              [0.75])
   np.testing.assert_allclose(losses.patch_accuracy(logits, losses.REAL),
                              [0.25])
+
+
+def test_summed_lambda_matches_the_mean_objective():
+  # Gaze at 35x55 with 'same' D padding: P = 9·14 = 126 patches over
+  # 1925 pixels, so λ_sum = 126/1925 ≈ 0.065 for λ_mean = 1.
+  assert losses.summed_lambda(1.0, 126, 1925) == pytest.approx(0.0654545, 1e-5)
+  assert losses.summed_lambda(2.0, 49, 50176) == pytest.approx(2 * 49 / 50176)
+  with pytest.raises(ValueError):
+    losses.summed_lambda(1.0, 0, 10)
+  # Under 'sum' the same images give P times the mean adversarial term and
+  # H·W·C times the mean L1 term: λ_sum reproduces the mean objective's
+  # ratio of the two terms.
+  rng = np.random.default_rng(0)
+  logits = tf.constant(rng.normal(size=(2, 9, 14, 2)), tf.float32)
+  refined = tf.constant(rng.uniform(-1, 1, (2, 35, 55, 1)), tf.float32)
+  synthetic = tf.constant(rng.uniform(-1, 1, (2, 35, 55, 1)), tf.float32)
+  total_mean, adv_mean, reg_mean = losses.refiner_loss(
+      logits, refined, synthetic, 1.0, reduction="mean")
+  lam = losses.summed_lambda(1.0, 126, 1925)
+  total_sum, adv_sum, reg_sum = losses.refiner_loss(
+      logits, refined, synthetic, lam, reduction="sum")
+  np.testing.assert_allclose(total_sum.numpy(), 126 * total_mean.numpy(),
+                             rtol=1e-5)

@@ -52,6 +52,34 @@ def gap_closed(evaluations: Mapping[str, Dict], synthetic: str, refined: str,
   return (e_syn - e_ref) / (e_syn - e_real)
 
 
+def training_columns(record: Optional[Dict], unit: str) -> Dict:
+  """A row's convergence columns from its training record (template's
+  `training_record`): steps run (best step), how it stopped, the best
+  validation error. Empty without a record (a row of an older run)."""
+  if record is None:
+    return {}
+  return {
+      "steps (best)": f"{record['steps']} ({record['best_step']})",
+      "stopped": ("converged" if record["stopped_early"] else
+                  "CAP" if record["hit_cap"] else "data end"),
+      f"val. error ({unit})": record["validation_error"],
+  }
+
+
+def convergence_note(training: Mapping[str, Dict]) -> str:
+  """Whether every estimator converged, naming any that hit its step cap."""
+  capped = [key for key, r in training.items() if r["hit_cap"]]
+  if capped:
+    return ("NOT CONVERGED: " + ", ".join(capped) + " hit the step cap "
+            "while the validation error still improved ('stopped' = CAP); "
+            "these rows are budget-bound, not converged.")
+  patience = {r["patience"] for r in training.values()}
+  return ("Every estimator trained until its validation error stopped "
+          f"improving ({'/'.join(map(str, sorted(patience)))} evaluations "
+          "without a new best; 'stopped' = converged) and is scored at its "
+          "best validation step; none hit the step cap.")
+
+
 def selection_note(selection: Dict) -> str:
   """Which snapshot refined the training set, and how it was chosen."""
   chosen = selection["chosen"]
@@ -85,17 +113,25 @@ def timings_markdown(timings: Dict,
   """
   frame = pd.DataFrame([{"stage": stage,
                          "wall (min)": t["wall_seconds"] / 60,
-                         "CPU (min)": t["cpu_seconds"] / 60}
+                         "CPU (min)": t["cpu_seconds"] / 60,
+                         "peak RSS (GiB)": (t["peak_rss_bytes"] / 2**30
+                                            if t.get("peak_rss_bytes")
+                                            else None)}
                         for stage, t in timings.items()])
   total = frame[["wall (min)", "CPU (min)"]].sum()
-  frame.loc[len(frame)] = ["total", total["wall (min)"], total["CPU (min)"]]
-  notes = "- CPU minutes count all threads of the process.\n"
+  frame.loc[len(frame)] = ["total", total["wall (min)"], total["CPU (min)"],
+                           frame["peak RSS (GiB)"].max()]
+  notes = ("- CPU minutes count all threads of the process. Peak RSS: the "
+           "largest resident memory of the process that ran the stage (the "
+           "worker's own when stages ran side by side; the total row: the "
+           "largest of them).\n")
   if end_to_end_seconds is not None:
     notes += (f"- End to end: {end_to_end_seconds / 60:.1f} min wall (less "
               "than the total of the stages where they ran side by side, "
               "--jobs > 1).\n")
-  return ("# Stage timings\n\n" + frame.to_markdown(index=False,
-                                                     floatfmt=".1f") +
+  frame = frame.astype(object).where(frame.notna(), None)
+  return ("# Stage timings\n\n" + frame.to_markdown(
+      index=False, floatfmt=".1f", missingval="—") +
           "\n\n" + notes)
 
 

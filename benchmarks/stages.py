@@ -16,6 +16,7 @@ from concurrent import futures
 import multiprocessing
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -53,19 +54,28 @@ def versions() -> Dict[str, str]:
   return out
 
 
+def peak_rss_bytes() -> int:
+  """This process's largest resident set size so far (bytes)."""
+  # ru_maxrss is in KiB on Linux, in bytes on macOS.
+  scale = 1 if sys.platform == "darwin" else 1024
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
 def _run_stage_in_worker(spec: Tuple[type, Dict], name: str,
-                         intra_op: int) -> Tuple[float, float]:
+                         intra_op: int) -> Tuple[float, float, int]:
   """One stage in a fresh worker process: rebuild the run, run the stage.
 
   Returns:
-    The stage's wall and CPU seconds, for the parent's timings.json.
+    The stage's wall and CPU seconds and the worker's peak RSS (bytes), for
+    the parent's timings.json.
   """
   runtime.configure_threads(intra_op, 1)  # Before this process's first op.
   factory, kwargs = spec
   run = factory(**kwargs)
   wall, cpu = time.monotonic(), time.process_time()
   run.run_stage(name)
-  return time.monotonic() - wall, time.process_time() - cpu
+  return (time.monotonic() - wall, time.process_time() - cpu,
+          peak_rss_bytes())
 
 
 class StagedRun(abc.ABC):
@@ -100,26 +110,30 @@ class StagedRun(abc.ABC):
     the work it did in total; a stage that finds its output already done
     adds (almost) nothing. CPU seconds count all threads: on a shared
     machine they say what the work cost, the wall clock what the run saw.
+    The peak RSS of a stage run here is this process's so far (an upper
+    bound: earlier stages of the process count too).
     """
     wall, cpu = time.monotonic(), time.process_time()
     try:
       yield
     finally:
       self.add_timing(stage, time.monotonic() - wall,
-                      time.process_time() - cpu)
+                      time.process_time() - cpu, peak_rss_bytes())
 
   def add_timing(self, stage: str, wall_seconds: float,
-                 cpu_seconds: float) -> None:
-    """Adds seconds to a stage's entry of timings.json.
+                 cpu_seconds: float, peak_rss: int = 0) -> None:
+    """Adds seconds to a stage's entry of timings.json (and keeps the
+    largest peak RSS, bytes, seen for it).
 
     The one writer of that file: a stage run in a worker process returns
-    its seconds, and the parent adds them here.
+    its seconds and peak, and the parent adds them here.
     """
     timings = self.timings()
     entry = timings.setdefault(stage, {"wall_seconds": 0.0,
                                        "cpu_seconds": 0.0})
     entry["wall_seconds"] += wall_seconds
     entry["cpu_seconds"] += cpu_seconds
+    entry["peak_rss_bytes"] = max(entry.get("peak_rss_bytes", 0), peak_rss)
     files.write_json(self.path(TIMINGS_FILE), timings)
 
   def run_stages(self, names: Sequence[str], jobs: int = 1) -> None:
@@ -153,14 +167,14 @@ class StagedRun(abc.ABC):
         if future.cancelled():
           continue
         try:
-          wall, cpu = future.result()
+          wall, cpu, peak = future.result()
         except Exception as e:  # pylint: disable=broad-except
           if error is None:  # Stop what has not started; let the rest end.
             error = e
             for other in pending:
               other.cancel()
           continue
-        self.add_timing(pending[future], wall, cpu)
+        self.add_timing(pending[future], wall, cpu, peak)
     if error is not None:
       raise error
 
@@ -178,7 +192,8 @@ class StagedRun(abc.ABC):
     return total
 
   def timings(self) -> Dict:
-    """{stage: {"wall_seconds", "cpu_seconds"}} of timings.json ({} if none)."""
+    """{stage: {"wall_seconds", "cpu_seconds", "peak_rss_bytes"}} of
+    timings.json ({} if none)."""
     path = self.path(TIMINGS_FILE)
     return files.read_json(path) if os.path.exists(path) else {}
 

@@ -1,7 +1,7 @@
 """Table 4 and Fig. 12 from a hand reproduction's evaluations."""
 
 import os
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pandas as pd
 
@@ -21,7 +21,8 @@ STYLE = {  # The paper's colours: refined blue, synthetic red, real green.
 D = "5"  # Table 4's distance, heatmap pixels
 
 
-def table4(rows: List, evaluations: Dict) -> pd.DataFrame:
+def table4(rows: List, evaluations: Dict,
+           training: Optional[Dict] = None) -> pd.DataFrame:
   records = []
   for row in rows:
     ev = evaluations[row.key]
@@ -31,6 +32,7 @@ def table4(rows: List, evaluations: Dict) -> pd.DataFrame:
         f"% images, all joints within {D} px": ev["pct_images_within"][D],
         "mean error (px)": ev["mean_error_px"],
         f"paper: % within {D} px": paper_numbers.TABLE4.get(row.key),
+        **report_lib.training_columns((training or {}).get(row.key), "px"),
     })
   return pd.DataFrame(records)
 
@@ -39,7 +41,8 @@ def write_table(results_dir: str, rows: List, results: Dict,
                 embedded: bool) -> str:
   """Writes table4.md and table4.csv; returns the markdown."""
   evaluations = results["evaluations"]
-  frame = table4(rows, evaluations)
+  training = results.get("training")
+  frame = table4(rows, evaluations, training)
   report_lib.write_csv(os.path.join(results_dir, "table4.csv"), frame,
                        "%.2f")
   height, width = results["image_shape"]
@@ -89,6 +92,8 @@ def write_table(results_dir: str, rows: List, results: Dict,
         results["label_preservation"], "joints", "shift_px", " px"))
   if "selection" in results:
     notes.append(report_lib.selection_note(results["selection"]))
+  if training:
+    notes.append(report_lib.convergence_note(training))
   text = report_lib.document(f"Table 4: hand pose, % within d = {D} px",
                              report_lib.markdown(frame), notes)
   files.write_atomic(os.path.join(results_dir, "table4.md"), text)

@@ -48,6 +48,7 @@ import keras
 import numpy as np
 
 from benchmarks import stages
+from core import estimator as core_estimator
 from core import files
 from core import runtime
 from data import source as source_lib
@@ -76,6 +77,10 @@ class Sources:
   test: str                               # labelled real test images
   real_labelled: Optional[str] = None     # upper-bound row, if labels exist
   synthetic_test: Optional[str] = None    # held-out synthetic (domain gap)
+  # The synthetic training images rendered as real ones (same scenes, same
+  # labels): what a perfect label-preserving refiner would output. Only a
+  # generated world has it.
+  oracle: Optional[str] = None
   embedded: bool = True
 
 
@@ -121,9 +126,10 @@ class Reproduction(stages.StagedRun):
     self.sources = sources
     self.seed = seed
     self.jobs = jobs
-    self.rows = [by_key[k] for k in (rows or list(by_key))]
-    if not sources.real_labelled:
-      self.rows = [r for r in self.rows if r.data != "real_labelled"]
+    # Rows whose data the sources lack (labelled real, oracle) drop out.
+    self.rows = [by_key[k] for k in (rows or list(by_key))
+                 if by_key[k].data in ("synthetic", "refined") or
+                 getattr(sources, by_key[k].data)]
     self._opened = {}
 
   # -- hooks: what a table defines ------------------------------------------
@@ -243,6 +249,17 @@ class Reproduction(stages.StagedRun):
                                seed=self.seed, **fields,
                                **self.preset.schedule)
 
+  def training_record(self, key: str) -> Dict:
+    """How estimator `key` stopped (its DONE): steps, best_step,
+    stopped_early, hit_cap, patience and the best validation error."""
+    done = core_estimator.read_done(self.path("estimators", key))
+    error_key = next(k for k in done if k.startswith("best_val_error"))
+    return {"steps": done["steps"], "best_step": done["best_step"],
+            "stopped_early": done["stopped_early"],
+            "hit_cap": done.get("hit_cap", False),
+            "patience": done["hparams"]["schedule"]["patience"],
+            "validation_error": done[error_key]}
+
   def chosen_snapshot(self) -> str:
     """The snapshot the selection chose (stage 3 must have run)."""
     return files.read_json(self.path(SELECTION_FILE))["chosen"]["name"]
@@ -275,6 +292,8 @@ class Reproduction(stages.StagedRun):
     if refined:
       results["selection"] = files.read_json(self.path(SELECTION_FILE))
     results["evaluations"] = self.evaluations()
+    results["training"] = {row.key: self.training_record(row.key)
+                           for row in self.rows}
     judge = self.judge()
     if judge:
       results["label_preservation"] = self.label_preservation(judge)

@@ -182,7 +182,7 @@ def train_with_early_stopping(
 
   Returns:
     The statistics also written to `workdir/DONE` (JSON): steps, best_step,
-    `error_key`, stopped_early, n_train, n_validation, train_seconds,
+    `error_key`, stopped_early, hit_cap, n_train, n_validation, train_seconds,
     images_per_second, resumed_from_step, hparams.
   """
   schedule = hparams.schedule
@@ -244,6 +244,9 @@ def train_with_early_stopping(
       "best_step": int(best_step.numpy()),
       error_key: float(best_error.numpy()),
       "stopped_early": bool(stopped_early),
+      # Stopped by max_steps while the validation error still improved: not
+      # converged, and a report must say so.
+      "hit_cap": bool(not stopped_early and steps >= schedule.max_steps),
       "n_train": n_train,
       "n_validation": n_validation,
       "train_seconds": seconds,

@@ -48,18 +48,43 @@ def test_document_lists_the_notes():
 
 def test_timings_markdown_totals_and_end_to_end():
   text = report.timings_markdown(
-      {"simgan": {"wall_seconds": 120.0, "cpu_seconds": 240.0},
-       "estimator a": {"wall_seconds": 60.0, "cpu_seconds": 30.0}},
+      {"simgan": {"wall_seconds": 120.0, "cpu_seconds": 240.0,
+                  "peak_rss_bytes": 3 * 2**30},
+       "estimator a": {"wall_seconds": 60.0, "cpu_seconds": 30.0,
+                       "peak_rss_bytes": 2**29}},
       end_to_end_seconds=150.0)
   lines = text.splitlines()
   assert lines[0] == "# Stage timings"
   assert lines[4:7] == [
-      "| simgan      |          2.0 |         4.0 |",
-      "| estimator a |          1.0 |         0.5 |",
-      "| total       |          3.0 |         4.5 |"]
+      "| simgan      |          2.0 |         4.0 |              3.0 |",
+      "| estimator a |          1.0 |         0.5 |              0.5 |",
+      "| total       |          3.0 |         4.5 |              3.0 |"]
   assert "- End to end: 2.5 min wall" in text
   assert "End to end" not in report.timings_markdown(
       {"simgan": {"wall_seconds": 1.0, "cpu_seconds": 1.0}})
+
+
+def test_timings_of_an_older_run_have_no_peak_memory():
+  text = report.timings_markdown(
+      {"simgan": {"wall_seconds": 60.0, "cpu_seconds": 60.0}})
+  assert "| simgan  |          1.0 |         1.0 | —" in text
+
+
+def test_training_columns_and_convergence_note():
+  converged = {"steps": 900, "best_step": 600, "stopped_early": True,
+               "hit_cap": False, "patience": 3, "validation_error": 4.25}
+  capped = dict(converged, steps=1000, best_step=1000, stopped_early=False,
+                hit_cap=True)
+  assert report.training_columns(converged, "°") == {
+      "steps (best)": "900 (600)", "stopped": "converged",
+      "val. error (°)": 4.25}
+  assert report.training_columns(capped, "px")["stopped"] == "CAP"
+  assert report.training_columns(None, "°") == {}
+  assert report.convergence_note({"a": converged, "b": converged}).startswith(
+      "Every estimator trained until its validation error stopped improving "
+      "(3 evaluations")
+  assert report.convergence_note({"a": converged, "b": capped}).startswith(
+      "NOT CONVERGED: b hit the step cap")
 
 
 def test_selection_note():

@@ -28,10 +28,17 @@ def test_stages_in_this_process_accumulate_timings(tmp_path):
   assert (tmp_path / "a").read_text() == "a"
   timings = json.loads((tmp_path / "timings.json").read_text())
   assert list(timings) == ["a", "b"]
-  assert all(set(t) == {"wall_seconds", "cpu_seconds"}
+  assert all(set(t) == {"wall_seconds", "cpu_seconds", "peak_rss_bytes"}
              for t in timings.values())
-  run.add_timing("a", 2.0, 3.0)
-  assert run.timings()["a"]["cpu_seconds"] >= 3.0
+  # This process's peak so far: at least what it holds now.
+  with open("/proc/self/status") as f:
+    rss_now = next(int(line.split()[1]) * 1024 for line in f
+                   if line.startswith("VmRSS:"))
+  assert timings["b"]["peak_rss_bytes"] >= rss_now * 0.9
+  run.add_timing("a", 2.0, 3.0, peak_rss=10**15)
+  run.add_timing("a", 2.0, 3.0, peak_rss=1)
+  assert run.timings()["a"]["cpu_seconds"] >= 6.0
+  assert run.timings()["a"]["peak_rss_bytes"] == 10**15  # The largest.
 
 
 def test_elapsed_adds_up_over_invocations(tmp_path):
@@ -48,6 +55,9 @@ def test_run_stages_in_workers_record_timings_and_raise_failures(tmp_path):
   assert (tmp_path / "a").read_text() == "a"
   assert (tmp_path / "b").read_text() == "b"
   assert sorted(run.timings()) == ["a", "b"]
+  # Each worker reports its own peak: a fresh Python process, far below
+  # this test process's TensorFlow-laden one but above 10 MB.
+  assert all(10**7 < t["peak_rss_bytes"] for t in run.timings().values())
   # A worker's DataError reaches the parent whole (it pickles by its
   # arguments), and the stages that finished keep their timings.
   with pytest.raises(source_lib.DataError,

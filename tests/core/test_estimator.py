@@ -100,6 +100,7 @@ def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
   assert {k: v for k, v in done.items()
           if k not in ("best_val_mse", "train_seconds", "images_per_second")
          } == {"steps": 10, "best_step": 10, "stopped_early": False,
+               "hit_cap": True,  # max_steps=10 ended a still improving run.
                "n_train": 64, "n_validation": 16, "resumed_from_step": 0,
                "hparams": {"schedule": dataclasses.asdict(SCHEDULE),
                            "width": 1}}
@@ -140,7 +141,7 @@ def test_stops_after_patience_evaluations_without_a_new_best(tmp_path):
   # The first evaluation is the best; two more without improvement stop.
   assert helpers.logged_steps(str(tmp_path)) == [2, 4, 6]
   assert (stats["steps"], stats["best_step"], stats["stopped_early"],
-          steps_run) == (6, 2, True, 6)
+          stats["hit_cap"], steps_run) == (6, 2, True, False, 6)
 
 
 def test_a_run_killed_after_stopping_early_does_not_train_again(tmp_path):

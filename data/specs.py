@@ -9,6 +9,7 @@ A SPEC is ``KIND:PATH`` or a bare embedded name, optionally followed by
     nyu:/data/nyu/train?domain=real        NYU hands (domain, views)
     h5:/cache/unityeyes.h5                 a cache written by data.prepare
     embedded-eyes-sim?n=20000&seed=0       the generated eye world
+                                           (also -real, -oracle)
 
 Each kind lives in its own module, which defines
 ``from_spec(path, options, image_size) -> ImageSource`` (embedded kinds get
@@ -35,6 +36,7 @@ _KINDS = {
 _EMBEDDED = {
     "embedded-eyes-sim": "data.embedded.eyes.source",
     "embedded-eyes-real": "data.embedded.eyes.source",
+    "embedded-eyes-oracle": "data.embedded.eyes.source",
     "embedded-hands-sim": "data.embedded.hands.source",
     "embedded-hands-real": "data.embedded.hands.source",
 }

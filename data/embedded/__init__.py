@@ -4,8 +4,9 @@ When the paper's data sets (UnityEyes and MPIIGaze for gaze, §3.2; NYU hands,
 §3.3) are not on disk, these worlds generate a simulator and a "real" domain
 with a structured gap between them, so every command of the project runs
 and every table can be reproduced end to end. SPECs (see :mod:`data.specs`):
-``embedded-eyes-sim``, ``embedded-eyes-real``, ``embedded-hands-sim`` and
-``embedded-hands-real``.
+``embedded-eyes-sim``, ``embedded-eyes-real``, ``embedded-eyes-oracle``
+(simulator eyes with the real stand-in's appearance), ``embedded-hands-sim``
+and ``embedded-hands-real``.
 
 What lives where:
 

@@ -131,6 +131,7 @@ def test_parse_image_size():
 @pytest.mark.parametrize("spec,kind", [
     ("embedded-eyes-sim?n=2", eye_source.EmbeddedEyeSource),
     ("embedded-eyes-real?n=2", eye_source.EmbeddedEyeSource),
+    ("embedded-eyes-oracle?n=2", eye_source.EmbeddedEyeSource),
     ("embedded-hands-sim?n=2", hand_source.EmbeddedHandSource),
     ("embedded-hands-real?n=2", hand_source.EmbeddedHandSource)])
 def test_open_source_opens_the_embedded_kinds(spec, kind):

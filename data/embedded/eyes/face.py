@@ -32,7 +32,9 @@ def lid_geometry(p, x, y, pixel):
   dx, dy = x - lid_x, y - lid_y
   u = cos_roll * dx + sin_roll * dy
   v = cos_roll * dy - sin_roll * dx
+  # (Times eye_width last, so its neutral 1.0 leaves every bit as it was.)
   half_width = parameters.EYE_HALF_WIDTH * scale * np.cos(head_yaw)
+  half_width *= p["eye_width"]
   t = u * (1.0 / half_width)
   t2 = t * t
   q = np.subtract(1.0, t2)
@@ -45,7 +47,8 @@ def lid_geometry(p, x, y, pixel):
   lower_height = np.clip(
       scale * (5.0 - 0.05 * relative_pitch + 0.5 * p["openness"]), 1.0,
       profiles.BIG)
-  corner_line = t * (-1.0 * scale)  # the outer corner (image right) is higher
+  # The outer corner (image right) is canthal_tilt higher at scale 1.
+  corner_line = t * (p["canthal_tilt"] * -scale)
   upper = t * (0.18 * upper_height)
   upper -= upper_height
   upper *= q

@@ -30,7 +30,8 @@ def render_eyes(params: Dict[str, np.ndarray], image_shape: Tuple[int, int],
       be overridden, e.g. to render a chosen gaze).
     image_shape: (height, width) of the output; the scene is defined on the
       canonical 35x55 canvas and drawn at this resolution.
-    real: False renders the clean simulator, True the webcam-like stand-in.
+    real: False renders the clean simulator, True the webcam-like
+      appearance (the real stand-in and the oracle).
 
   Returns:
     uint8 gray images.

@@ -20,10 +20,12 @@ FLAGS = flags.FLAGS
 
 reproduce_cli.define_reproduction_flags(
     "4", "smoke: a minute (tests); quick: the embedded-world default (64x64 "
-    "crops, CPU-sized networks, about 40 min on 2 CPU cores); paper: "
+    "crops, CPU-sized networks, every model trained until its criterion "
+    "stops improving; timings in the README); paper: "
     "224x224, the paper's hand refiner and a 256-wide hourglass, for a GPU "
     "and NYU.", jobs=0,
-    jobs_help="The quick preset's 40 minutes assume 2.")
+    jobs_help="Default 0: two jobs side by side on a CPU (one thread each), "
+    "one on a GPU.")
 flags.DEFINE_string("nyu", None,
                     "NYU hand dataset root holding train/ and test/ "
                     "(joint_data.mat + depth/synthdepth PNGs). Default: the "

@@ -20,7 +20,7 @@ import resource
 import subprocess
 import sys
 import time
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, Union
 
 from core import files
 from core import runtime
@@ -61,21 +61,31 @@ def peak_rss_bytes() -> int:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
-def _run_stage_in_worker(spec: Tuple[type, Dict], name: str,
-                         intra_op: int) -> Tuple[float, float, int]:
-  """One stage in a fresh worker process: rebuild the run, run the stage.
+Job = Union[str, Tuple[str, ...]]  # A stage, or stages run in this order.
+
+
+def _chain(job: Job) -> Tuple[str, ...]:
+  return (job,) if isinstance(job, str) else tuple(job)
+
+
+def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int
+                      ) -> List[Tuple[str, float, float, int]]:
+  """A job's stages in a fresh worker process: rebuild the run, run them.
 
   Returns:
-    The stage's wall and CPU seconds and the worker's peak RSS (bytes), for
-    the parent's timings.json.
+    Per stage: its name, wall and CPU seconds and the worker's peak RSS so
+    far (bytes), for the parent's timings.json.
   """
   runtime.configure_threads(intra_op, 1)  # Before this process's first op.
   factory, kwargs = spec
   run = factory(**kwargs)
-  wall, cpu = time.monotonic(), time.process_time()
-  run.run_stage(name)
-  return (time.monotonic() - wall, time.process_time() - cpu,
-          peak_rss_bytes())
+  out = []
+  for name in _chain(job):
+    wall, cpu = time.monotonic(), time.process_time()
+    run.run_stage(name)
+    out.append((name, time.monotonic() - wall, time.process_time() - cpu,
+                peak_rss_bytes()))
+  return out
 
 
 class StagedRun(abc.ABC):
@@ -136,45 +146,50 @@ class StagedRun(abc.ABC):
     entry["peak_rss_bytes"] = max(entry.get("peak_rss_bytes", 0), peak_rss)
     files.write_json(self.path(TIMINGS_FILE), timings)
 
-  def run_stages(self, names: Sequence[str], jobs: int = 1) -> None:
-    """Runs independent stages, `jobs` at a time.
+  def run_stages(self, jobs_list: Sequence[Job], jobs: int = 1) -> None:
+    """Runs independent jobs, `jobs` at a time.
 
-    With jobs <= 1 (or one stage) they run one after the other in this
-    process. With jobs > 1 each stage runs in its own spawned process (a
-    fresh TensorFlow runtime, so its thread pools can be sized) with an
-    equal share of the cores: the small networks of the CPU presets gain
-    little from a second intra-op thread, so two stages side by side nearly
-    halve the wall clock. Stages are submitted in the order given (put the
-    longest first). The first failure cancels the stages not yet started;
-    those running finish (and keep their timings), then it is raised here.
+    A job is a stage name, or a tuple of names: stages that depend on each
+    other, run in that order by the same worker (e.g. the estimator whose
+    features judge the refiner, then the refiner). With jobs <= 1 (or one
+    job) everything runs one after the other in this process. With jobs > 1
+    each job runs in its own spawned process (a fresh TensorFlow runtime,
+    so its thread pools can be sized) with an equal share of the cores: the
+    small networks of the CPU presets gain little from a second intra-op
+    thread, so two jobs side by side nearly halve the wall clock. Jobs are
+    submitted in the order given (put the longest first). The first failure
+    cancels the jobs not yet started; those running finish (and keep their
+    timings), then it is raised here.
     """
-    if jobs <= 1 or len(names) <= 1:
-      for name in names:
-        with self.timed(name):
-          self.run_stage(name)
+    if jobs <= 1 or len(jobs_list) <= 1:
+      for job in jobs_list:
+        for name in _chain(job):
+          with self.timed(name):
+            self.run_stage(name)
       return
-    jobs = min(jobs, len(names))
+    jobs = min(jobs, len(jobs_list))
     intra_op = max(1, (os.cpu_count() or 1) // jobs)
-    log(f"running {', '.join(names)}: {jobs} at a time, {intra_op} "
-        f"thread(s) each")
+    log(f"running {', '.join(' -> '.join(_chain(j)) for j in jobs_list)}: "
+        f"{jobs} at a time, {intra_op} thread(s) each")
     with futures.ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=1) as pool:
-      pending = {pool.submit(_run_stage_in_worker, self.worker_spec(), name,
-                             intra_op): name for name in names}
+      pending = [pool.submit(_run_job_in_worker, self.worker_spec(), job,
+                             intra_op) for job in jobs_list]
       error = None
       for future in futures.as_completed(pending):
         if future.cancelled():
           continue
         try:
-          wall, cpu, peak = future.result()
+          done = future.result()
         except Exception as e:  # pylint: disable=broad-except
           if error is None:  # Stop what has not started; let the rest end.
             error = e
             for other in pending:
               other.cancel()
           continue
-        self.add_timing(pending[future], wall, cpu, peak)
+        for name, wall, cpu, peak in done:
+          self.add_timing(name, wall, cpu, peak)
     if error is not None:
       raise error
 

@@ -41,6 +41,7 @@ class Preset:
   estimator: Dict             # overrides of handpose.train_lib.HParams'
                               # other fields
   selection_images: int = 500
+  refiner_patience: int = 0   # snapshots without a better criterion: stop
   description: str = ""
 
 
@@ -57,6 +58,7 @@ PRESETS = {
                     refiner_pretrain_steps=2, discriminator_pretrain_steps=1,
                     steps=4, history_batches=4),
         snapshot_every=2,
+        refiner_patience=1,
         schedule=dict(batch_size=4, max_steps=4, eval_every=2, patience=1,
                       max_validation=8),
         estimator=dict(filters=8, heatmap_size=16, depth=2, num_stacks=1),
@@ -64,11 +66,14 @@ PRESETS = {
         description="about a minute; wiring check for the test suite"),
     "quick": Preset(
         name="quick", image_size=64, n_frames=1500, n_real=1500, n_test=500,
-        simgan=dict(arch="hand-lite", batch_size=8, steps=300,
+        # Unit and step counts are caps; every model stops by its
+        # criterion (the table flags a row that hits its cap).
+        simgan=dict(arch="hand-lite", batch_size=8, steps=1500,
                     history_batches=50, **PAPER_HAND_SCHEDULE),
         snapshot_every=50,
+        refiner_patience=4,
         # Patience 4: validation noise must not stop one row early.
-        schedule=dict(batch_size=16, learning_rate=2e-3, max_steps=2000,
+        schedule=dict(batch_size=16, learning_rate=2e-3, max_steps=10000,
                       eval_every=250, patience=4, max_validation=300),
         # Foreground-weighted loss: plain MSE stalls on all-zero heatmaps.
         estimator=dict(foreground_weight=10.0, filters=32, heatmap_size=32,
@@ -90,6 +95,7 @@ PRESETS = {
                     lam=template.summed_lambda("hand", (224, 224)),
                     **PAPER_HAND_SCHEDULE),
         snapshot_every=1000,
+        refiner_patience=6,
         schedule=dict(batch_size=16, max_steps=200000, eval_every=2000,
                       patience=10),
         estimator=dict(filters=256),

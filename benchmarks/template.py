@@ -9,12 +9,14 @@ space of the selection, batch size, baselines, label-shift statistics and
 later stages). Stages, in this order (each skips what an earlier,
 interrupted run already finished):
 
-1. ``simgan``: the refiner, trained on synthetic + unlabelled real images,
-   saving snapshots of its weights.
-2. ``estimator KEY`` of the rows that need no refiner, in the table's order;
-   the `feature_row` estimator also whenever a refined row is asked (its
-   features choose the snapshot). Stages 1 and 2 are independent of each
-   other and run `jobs` at a time (stages.StagedRun.run_stages).
+1. ``estimator FEATURE_ROW`` then ``simgan``: the estimator whose
+   features judge refiners (`feature_row`), then the refiner, trained on
+   synthetic + unlabelled real images, saving snapshots of its weights and
+   stopping when the label-free criterion (Fréchet distance to real images
+   in those features) has not improved for `refiner_patience` snapshots.
+2. ``estimator KEY`` of the other rows that need no refiner, in the
+   table's order. Job 1 and these are independent of each other and run
+   `jobs` at a time (stages.StagedRun.run_stages).
 3. ``selection``: the snapshot whose refined images lie closest to the real
    ones, without real labels (Fréchet distance; refiner/selection.py).
 4. ``refine``: the synthetic training set refined once with it (refined.h5).
@@ -29,9 +31,13 @@ output lives in files of the results folder, from which `run` collects
 results.json:
 
     preset, seed, image_shape    what ran
+    refiner_training             units run, cap, converged, the criterion
+                                 per snapshot (when a refined row ran)
     selection                    selection.json (when a refined row ran)
     evaluations                  {row or baseline: metrics of the test set,
                                   ROW@synthetic_test: the domain-gap check}
+    training                     {row: steps, best step, how it stopped,
+                                  best validation error}
     label_preservation           label_preservation.json
     <later stage>                one entry per later stage
     timings                      {stage: wall and CPU seconds, over resumes}
@@ -106,8 +112,10 @@ class Reproduction(stages.StagedRun):
   """One run of a table's reproduction into `results` (see module doc).
 
   A row is any object with `key`, `label` and `data` ('synthetic', 'refined'
-  or 'real_labelled': the source it trains on). A preset has `name`,
-  `simgan` (refiner.simgan.HParams overrides), `snapshot_every`,
+  or another field of Sources: the source it trains on). A preset has
+  `name`, `simgan` (refiner.simgan.HParams overrides; its units are a cap),
+  `snapshot_every`, `refiner_patience` (snapshots without a better
+  label-free criterion that stop the SimGAN; 0: run every unit),
   `selection_images`, `schedule` (core.estimator.Schedule overrides) and
   `estimator` (overrides of the task's other HParams fields).
   """
@@ -260,6 +268,22 @@ class Reproduction(stages.StagedRun):
             "patience": done["hparams"]["schedule"]["patience"],
             "validation_error": done[error_key]}
 
+  def selection_samples(self) -> Tuple[np.ndarray, np.ndarray]:
+    """The fixed synthetic and real images the label-free criterion
+    compares (preset.selection_images of each, drawn by the seed)."""
+    n = self.preset.selection_images
+    rng = np.random.default_rng(self.seed + 17)
+    synthetic, real = self.source("synthetic"), self.source("real")
+    return (synthetic.read(np.sort(rng.choice(
+        len(synthetic), min(n, len(synthetic)), replace=False))),
+            real.read(np.sort(rng.choice(
+                len(real), min(n, len(real)), replace=False))))
+
+  def scorer(self) -> selection.FrechetScorer:
+    """The label-free criterion (needs the feature row's estimator)."""
+    return selection.FrechetScorer(*self.selection_samples(),
+                                   self.selection_features(), self.batch_size)
+
   def chosen_snapshot(self) -> str:
     """The snapshot the selection chose (stage 3 must have run)."""
     return files.read_json(self.path(SELECTION_FILE))["chosen"]["name"]
@@ -274,13 +298,17 @@ class Reproduction(stages.StagedRun):
         "sources": dataclasses.asdict(self.sources), "seed": self.seed,
         "rows": self.keys})
     refined = self.refined
-    # Everything before the refiner choice is independent: the SimGAN (the
-    # longest, so first) and the estimators of unrefined data.
-    self.run_stages(
-        (["simgan"] if refined else []) +
-        [f"estimator {key}" for key in self.rows_before_selection
-         if key in self.keys or (key == self.feature_row and refined)],
-        self.jobs)
+    # Before the refiner choice: the SimGAN, which stops by the features of
+    # the feature row's estimator and so runs after it (one job, the
+    # longest, so first), and independently the estimators of unrefined data.
+    estimators = [f"estimator {key}" for key in self.rows_before_selection
+                  if key in self.keys or (key == self.feature_row and refined)]
+    jobs_list = list(estimators)
+    if refined:
+      feature = f"estimator {self.feature_row}"
+      jobs_list = [(feature, "simgan")] + [e for e in estimators
+                                           if e != feature]
+    self.run_stages(jobs_list, self.jobs)
     if refined:
       self.run_stages(["selection", "refine"])  # One after the other.
       self.run_stages([f"estimator {row.key}" for row in self.rows
@@ -290,6 +318,7 @@ class Reproduction(stages.StagedRun):
     results = {"preset": self.preset.name, "seed": self.seed,
                "image_shape": list(self.image_shape)}
     if refined:
+      results["refiner_training"] = self.refiner_training()
       results["selection"] = files.read_json(self.path(SELECTION_FILE))
     results["evaluations"] = self.evaluations()
     results["training"] = {row.key: self.training_record(row.key)
@@ -340,10 +369,27 @@ class Reproduction(stages.StagedRun):
       return
     stages.log("SimGAN: training the refiner (Algorithm 1)")
     every = self.preset.snapshot_every
+    patience = self.preset.refiner_patience
     refiner_lib.run_training(  # Seeded by the hyper-parameters' seed.
         self.simgan_hparams(), self.source("synthetic"), self.source("real"),
         workdir, checkpoint_every=every, snapshot_every=every,
-        image_every=every)
+        image_every=every, criterion=self.scorer() if patience else None,
+        patience=patience)
+
+  def refiner_training(self) -> Dict:
+    """How the SimGAN stopped: units run, the cap, whether the label-free
+    criterion converged, and its value per snapshot (the curve units ->
+    Fréchet distance)."""
+    workdir = self.path(SIMGAN_DIR)
+    path = os.path.join(workdir, workdir_lib.CONVERGENCE_FILE)
+    record = files.read_json(path) if os.path.exists(path) else {}
+    scores = record.get("scores", [])
+    cap = self.simgan_hparams().total_units
+    units = scores[-1]["unit"] if record.get("converged") else cap
+    return {"units": units, "cap": cap,
+            "converged": bool(record.get("converged")),
+            "patience": self.preset.refiner_patience,
+            "scores": scores}
 
   def train_estimator(self, row) -> Dict:
     """Stages 2 and 5: the estimator of one row (resumes; skips if done)."""
@@ -364,15 +410,8 @@ class Reproduction(stages.StagedRun):
     if os.path.exists(path):
       return files.read_json(path)
     stages.log("selecting the refiner snapshot (label-free)")
-    n = self.preset.selection_images
-    rng = np.random.default_rng(self.seed + 17)
-    synthetic, real = self.source("synthetic"), self.source("real")
-    syn_images = synthetic.read(np.sort(rng.choice(
-        len(synthetic), min(n, len(synthetic)), replace=False)))
-    real_images = real.read(np.sort(rng.choice(
-        len(real), min(n, len(real)), replace=False)))
     ranking = selection.choose_snapshot(
-        self.path(SIMGAN_DIR), syn_images, real_images,
+        self.path(SIMGAN_DIR), *self.selection_samples(),
         self.selection_features(), self.batch_size)
     result = {"criterion": self.selection_criterion, **ranking}
     files.write_json(path, result)

@@ -10,6 +10,7 @@ Kg/Kd iteration) and ``on_train_end(trainer)``. ``trainer`` is the
 
 import os
 import sys
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 import tensorflow as tf
@@ -154,3 +155,53 @@ class Snapshots(Callback):
                                      workdir_lib.snapshot_name(unit))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     files.write_with(path, trainer.gan.export_refiner.save_weights)
+
+
+class StopWhenConverged(Callback):
+  """Stops adversarial training when the label-free criterion stops
+  improving: the S+U version of the paper's "until the validation error
+  converges" (no real label may say when R is done).
+
+  Every `every` adversarial units (with the snapshots) `score(refiner)` is
+  measured on the exported refiner (lower is better: the Fréchet distance
+  of refiner/selection.py); after `patience` scores without a new best,
+  training stops and the run counts as finished (`trainer.converged`).
+  Scores go to WORKDIR/convergence.json as they come, so a resumed run
+  keeps those up to its checkpoint and the record draws the curve units ->
+  distance.
+  """
+
+  def __init__(self, score: Callable[[Any], float], every: int,
+               patience: int, workdir: str):
+    self.score = score
+    self.every = max(1, every)
+    self.patience = patience
+    self.path = os.path.join(workdir, workdir_lib.CONVERGENCE_FILE)
+    self.scores: List[Dict[str, float]] = []
+
+  def _converged(self) -> bool:
+    values = [s["score"] for s in self.scores]
+    if not values:
+      return False
+    best = int(np.argmin(values))
+    return len(values) - 1 - best >= self.patience
+
+  def on_train_begin(self, trainer):
+    units = int(trainer.gan.units_done.numpy())
+    if os.path.exists(self.path):
+      self.scores = [s for s in files.read_json(self.path)["scores"]
+                     if s["unit"] <= units]
+    if self._converged():  # Killed after converging, before the export.
+      trainer.converged = trainer.stop_requested = True
+
+  def on_unit_end(self, trainer, unit, logs):
+    if trainer.phase(unit - 1) != "adversarial" or unit % self.every:
+      return
+    self.scores.append({"unit": unit,
+                        "score": float(self.score(trainer.gan.export_refiner))})
+    converged = self._converged()
+    files.write_json(self.path, {"patience": self.patience,
+                                 "scores": self.scores,
+                                 "converged": converged})
+    if converged:
+      trainer.converged = trainer.stop_requested = True

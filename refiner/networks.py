@@ -11,7 +11,17 @@ Both are fully convolutional, so R accepts any image size. Two architectures:
 
 Choices the paper leaves open, made here:
 
-* R ends in tanh: images are in [-1, 1] (real and synthetic alike).
+* R's output layer (§3 and Fig. 6 say nothing about it; our choice) maps to
+  [-1, 1], the range of real and synthetic images alike. ``output='tanh'``
+  (the default) ends R in tanh. Real images hold exactly ±1 wherever they
+  saturate (the depth background, dark pupils, clipped highlights), and tanh
+  gets there only where float32 rounds it to ±1: for |x| ≳ 7.9 on the CPU
+  (TensorFlow's tanh clamps there), where its gradient is exactly 0, so R
+  reaches ±1 only by overshooting, and a patch discriminator may tell refined
+  from real by that cue alone (issue 13). ``output='clipped_tanh'`` ends R in
+  clip(s·tanh(x), -1, 1) with s = CLIPPED_TANH_SCALE = 1.05, which is ±1
+  exactly for |x| ≥ atanh(1/s) ≈ 1.857 (see ClippedTanh for the choice of s
+  and for its straight-through gradient).
 * ReLU after R's first conv and between D's layers; never on D's logits, which
   are raw (a 2-way softmax per patch is applied inside the loss).
 * R's padding mode is configurable. Zero padding makes every border pixel see
@@ -62,6 +72,8 @@ ARCHITECTURES = {
 }
 
 PADDING_MODES = ("reflect", "symmetric", "zero")
+REFINER_OUTPUTS = ("tanh", "clipped_tanh")
+CLIPPED_TANH_SCALE = 1.05
 
 
 def get_architecture(name: str) -> Architecture:
@@ -103,6 +115,55 @@ class SpatialPad(layers.Layer):
     return {**super().get_config(), "size": self.size, "mode": self.mode}
 
 
+@keras.saving.register_keras_serializable(package="simgan")
+class ClippedTanh(layers.Layer):
+  """y = clip(s·tanh(x), -1, 1), with a straight-through gradient.
+
+  The output reaches -1 and +1 exactly for |x| ≥ atanh(1/s), where tanh
+  needs |x| ≳ 7.9 (float32 rounding; module docstring). Inside,
+  y = s·tanh(x).
+
+  Why s = 1.05 (CLIPPED_TANH_SCALE). ±1 is reached at |x| = atanh(1/s): 2.65
+  for s = 1.01, 1.86 for s = 1.05, 1.52 for s = 1.1. A small s keeps the map
+  close to tanh (|s·tanh(x) − tanh(x)| ≤ s − 1 = 5 %, and the slope at 0 is
+  s) but makes the ends as hard to reach as under tanh; s = 1.05 keeps the
+  slope at the ends s − 1/s ≈ 0.1 of the slope at 0, where tanh's slope at
+  the 8-bit level 254/255 (y = 1 − 2/255) is 0.016: the whole 8-bit range is
+  within a pre-activation of 1.86 with a usable gradient.
+
+  Gradient. A plain clip has zero gradient wherever it clips, so a pixel
+  whose output sits at ±1 would get no push back from its own loss term
+  (only indirectly, through weights it shares with other pixels). Here the
+  backward pass is that of s·tanh(x) everywhere (a straight-through clip):
+  training sees the same gradients as under a tanh output (times s; 0.098 at
+  the clipping point, non-zero up to |x| ≈ 7.9 as for tanh), and a clipped
+  pixel is pulled back inside as soon as its loss asks for it.
+
+  The forward value is exact: y + stop_gradient(clip(y) − y) rounds to
+  exactly ±1, because clip(y) − y is exact in floating point (Sterbenz: the
+  operands are within a factor of 2) and so is their sum, ±1.
+
+  Args:
+    scale: s, > 1.
+  """
+
+  def __init__(self, scale: float = CLIPPED_TANH_SCALE, **kwargs):
+    super().__init__(**kwargs)
+    if not scale > 1.0:
+      raise ValueError(f"scale must be > 1, got {scale}")
+    self.scale = float(scale)
+
+  def call(self, inputs):
+    y = self.scale * ops.tanh(inputs)
+    return y + ops.stop_gradient(ops.clip(y, -1.0, 1.0) - y)
+
+  def compute_output_shape(self, input_shape):
+    return input_shape
+
+  def get_config(self):
+    return {**super().get_config(), "scale": self.scale}
+
+
 def _refiner_conv(x, filters, kernel, padding_mode, name, activation=None):
   """A stride-1 conv whose output has the input's size, padded by mode."""
   x = SpatialPad(kernel // 2, padding_mode, name=f"{name}_pad")(x)
@@ -120,13 +181,26 @@ def resnet_block(x, features: int, kernel: int, padding_mode: str, name: str):
 
 
 def build_refiner(arch: str = "gaze", padding_mode: str = "reflect",
-                  channels: int = 1, name: str = "refiner") -> keras.Model:
+                  channels: int = 1, name: str = "refiner",
+                  output: str = "tanh") -> keras.Model:
   """R_θ: a fully convolutional ResNet without striding or pooling (§3.2).
+
+  Args:
+    arch: a name of ARCHITECTURES.
+    padding_mode: one of PADDING_MODES.
+    channels: image channels.
+    name: the model's name.
+    output: R's output layer, one of REFINER_OUTPUTS: 'tanh' (outputs in
+      (-1, 1), never ±1) or 'clipped_tanh' (ClippedTanh: [-1, 1], ±1
+      included). See the module docstring.
 
   Returns a model mapping (batch, H, W, channels) images in [-1, 1] to refined
   images of the same shape in [-1, 1], for any H and W.
   """
   a = get_architecture(arch)
+  if output not in REFINER_OUTPUTS:
+    raise ValueError(f"refiner output must be one of {REFINER_OUTPUTS}, "
+                     f"got {output!r}")
   inputs = keras.Input((None, None, channels), name="synthetic")
   x = _refiner_conv(inputs, a.refiner_features, a.refiner_kernel,
                     padding_mode, "conv_in", activation="relu")
@@ -137,7 +211,10 @@ def build_refiner(arch: str = "gaze", padding_mode: str = "reflect",
   # the self-regularisation loss and the history buffer) keep full precision
   # under mixed-precision policies.
   x = layers.Conv2D(channels, 1, name="conv_out", dtype="float32")(x)
-  outputs = layers.Activation("tanh", name="tanh", dtype="float32")(x)
+  if output == "tanh":
+    outputs = layers.Activation("tanh", name="tanh", dtype="float32")(x)
+  else:
+    outputs = ClippedTanh(name="clipped_tanh", dtype="float32")(x)
   return keras.Model(inputs, outputs, name=name)
 
 

@@ -13,7 +13,7 @@ real features: a covariance of 1000-d features estimated from a thousand
 images is singular, and its matrix square root is then noise.
 """
 
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, Optional
 
 import keras
 import numpy as np
@@ -44,35 +44,43 @@ def principal_projection(features: np.ndarray, dims: int) -> np.ndarray:
   return vt[:min(dims, vt.shape[0])].T
 
 
-def rank_snapshots(snapshots: List[Tuple[int, str]],
-                   refine: Callable[[str], np.ndarray],
-                   features: Callable[[np.ndarray], np.ndarray],
-                   real_images: np.ndarray,
-                   dims: int = 64) -> List[Dict[str, object]]:
-  """Scores each snapshot; lower is better.
+class FrechetScorer:
+  """The label-free criterion of one run as a function of a refiner.
 
-  Args:
-    snapshots: (unit, name) pairs.
-    refine: name -> refined images of a fixed synthetic sample.
-    features: images -> (n, d) features.
-    real_images: a sample of real images.
-    dims: principal components of the real features kept (at most n/4, so
-      covariances stay well estimated).
-
-  Returns:
-    One dict per snapshot (unit, name, frechet_distance), in input order.
+  Fixed samples of synthetic and real images, a fixed feature map and the
+  real features' principal projection: `score(refiner)` is the Fréchet
+  distance between the refined sample's and the real sample's projected
+  features. SimGAN training stops when it stops improving
+  (refiner/callbacks.py, StopWhenConverged) and `choose_snapshot` ranks the
+  snapshots by it, so both see the same numbers.
   """
-  real_features = np.asarray(features(real_images), np.float64)
-  projection = principal_projection(
-      real_features, max(1, min(dims, len(real_features) // 4)))
-  real_projected = real_features @ projection
-  scores = []
-  for unit, name in snapshots:
-    refined = np.asarray(features(refine(name)), np.float64) @ projection
-    scores.append({"unit": unit, "name": name,
-                   "frechet_distance": frechet_distance(refined,
-                                                        real_projected)})
-  return scores
+
+  def __init__(self, synthetic_images: np.ndarray, real_images: np.ndarray,
+               feature_model: keras.Model, batch_size: int, dims: int = 64):
+    self.synthetic_images = synthetic_images
+    self.feature_model = feature_model
+    self.batch_size = batch_size
+    real = self._features(real_images)
+    self.projection = principal_projection(
+        real, max(1, min(dims, len(real) // 4)))
+    self.real_projected = real @ self.projection
+
+  def _features(self, images: np.ndarray) -> np.ndarray:
+    return np.asarray(self.feature_model.predict(
+        images, batch_size=self.batch_size, verbose=0), np.float64)
+
+  def distance(self, images: np.ndarray) -> float:
+    """Fréchet distance of images (refined synthetic ones) to the real."""
+    return frechet_distance(self._features(images) @ self.projection,
+                            self.real_projected)
+
+  def unrefined(self) -> float:
+    """The distance of the synthetic sample itself: what R must beat."""
+    return self.distance(self.synthetic_images)
+
+  def __call__(self, refiner: keras.Model) -> float:
+    return self.distance(refiner.predict(
+        self.synthetic_images, batch_size=self.batch_size, verbose=0))
 
 
 def choose_snapshot(workdir: str, synthetic_images: np.ndarray,
@@ -91,7 +99,8 @@ def choose_snapshot(workdir: str, synthetic_images: np.ndarray,
     batch_size: images per refiner / feature-model pass.
 
   Returns:
-    unrefined_frechet_distance, snapshots (rank_snapshots' scores) and
+    unrefined_frechet_distance, snapshots (unit, name, frechet_distance
+    of each, in order) and
     chosen (the best of them).
 
   Raises:
@@ -101,21 +110,15 @@ def choose_snapshot(workdir: str, synthetic_images: np.ndarray,
   if not snapshots:
     raise source_lib.DataError(workdir, "holds no refiner snapshots")
   refiner = workdir_lib.load_refiner(workdir)
-
-  def refine(name):
-    if not name:
-      return synthetic_images
+  scorer = FrechetScorer(synthetic_images, real_images, feature_model,
+                         batch_size)
+  scores = []
+  for unit, name in snapshots:
     workdir_lib.load_snapshot(refiner, workdir, name)
-    return refiner.predict(synthetic_images, batch_size=batch_size,
-                           verbose=0)
-
-  def features(images):
-    return feature_model.predict(images, batch_size=batch_size, verbose=0)
-
-  scores = rank_snapshots([(0, "")] + snapshots, refine, features,
-                          real_images)
-  unrefined = scores.pop(0)["frechet_distance"]
-  return {"unrefined_frechet_distance": unrefined, "snapshots": scores,
+    scores.append({"unit": unit, "name": name,
+                   "frechet_distance": scorer(refiner)})
+  return {"unrefined_frechet_distance": scorer.unrefined(),
+          "snapshots": scores,
           "chosen": min(scores, key=lambda s: s["frechet_distance"])}
 
 

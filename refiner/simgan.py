@@ -62,10 +62,19 @@ class HParams:
   refiner_ema: float = 0.99            # 0 disables the running average
   # Networks.
   padding_mode: str = "reflect"
+  # R's output layer: 'tanh' or 'clipped_tanh', which reaches ±1 exactly
+  # (networks.REFINER_OUTPUTS; issue 13).
+  refiner_output: str = "tanh"
   d_padding: str = "same"
   precision: str = "float32"
   jit_compile: bool = False            # XLA; slower on CPUs (README)
   seed: int = 0
+
+  def __post_init__(self):
+    if self.refiner_output not in networks.REFINER_OUTPUTS:
+      raise ValueError(
+          f"refiner_output must be one of {networks.REFINER_OUTPUTS}, got "
+          f"{self.refiner_output!r}")
 
   @property
   def history_size(self) -> int:
@@ -111,7 +120,8 @@ class SimGAN(tf.Module):
     self.strategy = strategy or tf.distribute.get_strategy()
     set_precision(h.precision)
     with self.strategy.scope():
-      self.refiner = networks.build_refiner(h.arch, h.padding_mode)
+      self.refiner = networks.build_refiner(h.arch, h.padding_mode,
+                                            output=h.refiner_output)
       self.discriminator = networks.build_discriminator(
           h.arch, head=h.adversarial_loss, padding=h.d_padding,
           image_shape=h.image_shape)
@@ -127,7 +137,8 @@ class SimGAN(tf.Module):
       self.refiner_ema = None
       if h.refiner_ema > 0:
         self.refiner_ema = networks.build_refiner(h.arch, h.padding_mode,
-                                                  name="refiner_ema")
+                                                  name="refiner_ema",
+                                                  output=h.refiner_output)
         self.refiner_ema.set_weights(self.refiner.get_weights())
       # Counters. Together with the seed they are the whole random state:
       # data order and history sampling are stateless functions of them.

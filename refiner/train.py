@@ -107,6 +107,12 @@ flags.DEFINE_enum("padding_mode", "reflect", ["reflect", "symmetric", "zero"],
                   "Padding of R's convolutions. Paper: unstated ('same' "
                   "size). Zero padding draws frame lines at image "
                   "borders.")
+flags.DEFINE_enum("refiner_output", "tanh", ["tanh", "clipped_tanh"],
+                  "R's output layer. Paper: unstated. Real images hold "
+                  "exactly ±1 where they saturate (a cue for D); 'tanh' "
+                  "reaches ±1 only by float32 rounding (|x| ≳ 7.9), "
+                  "'clipped_tanh' = clip(1.05·tanh(x), -1, 1) at |x| ≥ "
+                  "1.86 (refiner/networks.py).")
 flags.DEFINE_enum("d_padding", "same", ["same", "valid"],
                   "Padding of D (unstated): gaze 'same' -> 9x14 patches, "
                   "'valid' -> 4x9.")
@@ -149,7 +155,8 @@ def _hparams(image_shape):
       refiner_learning_rate=FLAGS.refiner_learning_rate,
       discriminator_learning_rate=FLAGS.discriminator_learning_rate,
       momentum=FLAGS.momentum, refiner_ema=FLAGS.refiner_ema,
-      padding_mode=FLAGS.padding_mode, d_padding=FLAGS.d_padding,
+      padding_mode=FLAGS.padding_mode,
+      refiner_output=FLAGS.refiner_output, d_padding=FLAGS.d_padding,
       precision=FLAGS.precision, jit_compile=FLAGS.xla, seed=FLAGS.seed)
 
 

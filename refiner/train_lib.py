@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import traceback
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import keras
 import numpy as np
@@ -38,6 +38,11 @@ STRATEGIES = ("default", "mirrored")
 _STRUCTURAL = ("arch", "image_shape", "adversarial_loss", "history_buffer",
                "history_batches", "batch_size", "optimizer", "d_padding",
                "refiner_ema")
+# Hyper-parameters that change the function a network computes without
+# changing its variables, with the value a config written before the field
+# existed implies. A resumed run must keep them: otherwise the exported
+# refiner was trained partly under another function.
+_FUNCTIONAL = {"refiner_output": "tanh"}
 
 
 def open_sources(synthetic_spec: str, real_spec: str,
@@ -71,6 +76,12 @@ def check_workdir(workdir: str, hparams: simgan.HParams) -> None:
       raise source_lib.DataError(
           workdir, f"holds a run with {key}={old[key]!r}, not {new[key]!r}; "
           "resume with the same value or use another --workdir")
+  for key, default in _FUNCTIONAL.items():
+    if old.get(key, default) != new[key]:
+      raise source_lib.DataError(
+          workdir, f"holds a run with {key}={old.get(key, default)!r}, not "
+          f"{new[key]!r}; resume with the same value or use another "
+          "--workdir")
 
 
 class Trainer:
@@ -95,6 +106,7 @@ class Trainer:
     self.real = real
     self.checkpoint_every = max(1, checkpoint_every)
     self.stop_requested = False
+    self.converged = False  # Stopped by the label-free criterion.
     check_workdir(workdir, hparams)
     os.makedirs(workdir, exist_ok=True)
     self.gan = simgan.SimGAN(hparams, strategy)
@@ -219,8 +231,16 @@ def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
           real: source_lib.ImageSource, workdir: str, strategy=None,
           checkpoint_every: int = 100, log_every: int = 10,
           image_every: int = 100, snapshot_every: int = 0,
-          progress: bool = True, extra_callbacks=None) -> Trainer:
-  """Trains (or resumes) a SimGAN run in `workdir` and exports its refiner."""
+          progress: bool = True, extra_callbacks=None,
+          criterion: Optional[Callable[[keras.Model], float]] = None,
+          patience: int = 0) -> Trainer:
+  """Trains (or resumes) a SimGAN run in `workdir` and exports its refiner.
+
+  With a `criterion` (refiner -> label-free distance, lower is better) and
+  `patience` > 0, it is measured with every snapshot and training stops,
+  finished, after `patience` snapshots without a new best
+  (callbacks.StopWhenConverged); the schedule's units are then a cap.
+  """
   trainer = Trainer(hparams, synthetic, real, workdir, strategy,
                     checkpoint_every)
   callbacks = [callbacks_lib.TensorBoard(
@@ -230,9 +250,14 @@ def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
     callbacks.append(callbacks_lib.Snapshots(workdir, snapshot_every))
   if progress:
     callbacks.append(callbacks_lib.ProgressLine())
+  if criterion is not None and patience > 0:
+    if not snapshot_every:
+      raise ValueError("a stopping criterion needs snapshot_every > 0")
+    callbacks.append(callbacks_lib.StopWhenConverged(
+        criterion, snapshot_every, patience, workdir))
   callbacks += list(extra_callbacks or [])
   trainer.fit(callbacks)
-  if trainer.finished:
+  if trainer.finished or trainer.converged:
     trainer.export()
   return trainer
 
@@ -272,6 +297,7 @@ def run_training(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
 
 def status_line(trainer: Trainer) -> str:
   """Where a run stands, e.g. 'finished at unit 20/20; workdir DIR'."""
-  state = "finished" if trainer.finished else "stopped (re-run to resume)"
+  state = ("converged" if trainer.converged else
+           "finished" if trainer.finished else "stopped (re-run to resume)")
   return (f"{state} at unit {int(trainer.gan.units_done.numpy())}/"
           f"{trainer.hparams.total_units}; workdir {trainer.workdir}")

@@ -27,6 +27,7 @@ TENSORBOARD_DIR = "tb"
 REFINER_FILE = "refiner.keras"
 SAVED_MODEL_DIR = "saved_model"
 SNAPSHOT_DIR = "snapshots"
+CONVERGENCE_FILE = "convergence.json"  # the label-free criterion per snapshot
 _SNAPSHOT_PREFIX = "refiner-"
 _SNAPSHOT_SUFFIX = ".weights.h5"
 

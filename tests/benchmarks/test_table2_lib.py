@@ -31,6 +31,7 @@ def test_smoke_preset_writes_tables_and_figure(tmp_path):
   assert not [n for n in os.listdir(tmp_path) if ".tmp" in n]
   table = pd.read_csv(tmp_path / "table2.csv")
   assert list(table["Training data"]) == [r.label for r in table2_lib.ROWS]
+  assert "Oracle" in table["Training data"].iloc[-1]
   # The paper's 13° numbers stand beside ours for the four paper rows.
   assert list(table["paper: % within d (13°)"][:4]) == [62.3, 64.9, 69.4,
                                                          87.2]
@@ -63,12 +64,38 @@ def test_smoke_preset_writes_tables_and_figure(tmp_path):
       "mean_deg"]
   assert "Refiner snapshots" in texts["snapshots"]
   timings = results["timings"]
+  # The feature row's estimator first: the SimGAN stops by its features.
   assert list(timings) == [
-      "simgan", "estimator synthetic_1x", "estimator synthetic_4x",
-      "estimator synthetic_4x_aug", "estimator real_labelled", "selection",
-      "refine", "estimator refined_1x", "estimator refined_4x",
-      "estimator refined_4x_aug", "evaluation", "snapshot study"]
-  assert all(t["wall_seconds"] > 0 for t in timings.values())
+      "estimator synthetic_1x", "simgan", "estimator synthetic_4x",
+      "estimator synthetic_4x_aug", "estimator real_labelled",
+      "estimator oracle_4x", "selection", "refine", "estimator refined_1x",
+      "estimator refined_4x", "estimator refined_4x_aug", "evaluation",
+      "snapshot study"]
+  assert all(t["wall_seconds"] > 0 and t["peak_rss_bytes"] > 10**8
+             for t in timings.values())
+  # How every model stopped is on record and in the table.
+  training = results["training"]
+  assert list(training) == [r.key for r in table2_lib.ROWS]
+  for key, record in training.items():
+    done = json.loads((tmp_path / "estimators" / key / "DONE").read_text())
+    assert record["steps"] == done["steps"] <= 6
+    assert record["hit_cap"] == (not done["stopped_early"] and
+                                 done["steps"] == 6)
+    assert record["validation_error"] == done["best_val_error_deg"]
+  assert set(table["stopped"]) <= {"converged", "CAP"}
+  capped = [k for k, r in training.items() if r["hit_cap"]]
+  assert ("NOT CONVERGED" in texts["table2"]) == bool(capped)
+  # The SimGAN's criterion was measured at each snapshot (patience 1 of
+  # the smoke preset: it stops at the second unless that one is better).
+  refiner_training = results["refiner_training"]
+  scores = [s["score"] for s in refiner_training["scores"]]
+  assert [s["unit"] for s in refiner_training["scores"]] == [4, 6][
+      :len(scores)]
+  assert refiner_training["converged"] == (len(scores) == 2 and
+                                           scores[1] >= scores[0])
+  # The selection ranks the same snapshots by the same criterion.
+  assert [s["frechet_distance"] for s in selection["snapshots"]] == (
+      pytest.approx(scores))
   assert results["end_to_end_wall_seconds"] > sum(
       t["wall_seconds"] for t in timings.values()) * 0.9
   assert "wall_seconds_this_run" not in results

@@ -1,6 +1,7 @@
 """Training side effects: image grid, progress line, stop, snapshots."""
 
 import io
+import json
 import os
 import re
 import types
@@ -92,3 +93,40 @@ def test_snapshots_at_adversarial_units_only(tmp_path):
   refiner.load_weights(workdir.snapshot_path(str(tmp_path),
                                              "refiner-000004.weights.h5"))
   assert refiner.get_layer("c").kernel.numpy().item() == 4.0
+
+
+def test_stop_when_the_criterion_stops_improving_and_resume(tmp_path):
+  # Scores by unit (lower is better): the best is at unit 4; units 6 and 8
+  # do not beat it, so with patience 2 training stops at unit 8.
+  curve = {4: 3.0, 6: 3.5, 8: 3.1, 10: 1.0}
+  unit_now = {"unit": 0}
+  score = lambda refiner: curve[unit_now["unit"]]
+  trainer = _Trainer()
+  trainer.hparams.total_units = 12
+  trainer.converged = False
+  stop = callbacks.StopWhenConverged(score, every=2, patience=2,
+                                     workdir=str(tmp_path))
+  stop.on_train_begin(trainer)
+  for unit in range(1, 13):
+    unit_now["unit"] = unit
+    stop.on_unit_end(trainer, unit, {})
+    if trainer.stop_requested:
+      break
+  assert unit == 8 and trainer.converged
+  record = json.loads((tmp_path / workdir.CONVERGENCE_FILE).read_text())
+  assert record == {"patience": 2, "converged": True, "scores": [
+      {"unit": 4, "score": 3.0}, {"unit": 6, "score": 3.5},
+      {"unit": 8, "score": 3.1}]}
+  # Killed after converging, before the export: a resumed run stops at once.
+  again = _Trainer(units_done=8)
+  again.converged = False
+  callbacks.StopWhenConverged(score, 2, 2, str(tmp_path)).on_train_begin(again)
+  assert again.stop_requested and again.converged
+  # Resumed from an earlier checkpoint (unit 6): later scores are dropped
+  # and training goes on.
+  earlier = _Trainer(units_done=6)
+  earlier.converged = False
+  resumed = callbacks.StopWhenConverged(score, 2, 2, str(tmp_path))
+  resumed.on_train_begin(earlier)
+  assert not earlier.stop_requested
+  assert [s["unit"] for s in resumed.scores] == [4, 6]

@@ -5,6 +5,7 @@ import os
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from refiner import networks
 
@@ -99,3 +100,74 @@ def test_hand_lite_sizes():
   assert networks.patch_grid("hand-lite", (64, 64)) == (16, 16)
   d = networks.build_discriminator("hand-lite")
   assert d(np.zeros((2, 64, 64, 1), np.float32)).shape == (2, 16, 16, 2)
+
+
+def test_clipped_tanh_reaches_the_range_ends_exactly():
+  layer = networks.ClippedTanh()
+  s = networks.CLIPPED_TANH_SCALE
+  assert s == 1.05
+  x0 = np.arctanh(1 / s)                    # ≈ 1.857: s·tanh(x0) = 1
+  big = np.array([x0 + 1e-3, 2.0, 5.0, 30.0, 1e4], np.float32)
+  np.testing.assert_array_equal(np.asarray(layer(big)), np.ones(5, "f4"))
+  np.testing.assert_array_equal(np.asarray(layer(-big)), -np.ones(5, "f4"))
+  # Inside, s·tanh(x) (within float32 rounding).
+  inside = np.linspace(-x0 + 1e-3, x0 - 1e-3, 101).astype(np.float32)
+  y = np.asarray(layer(inside))
+  np.testing.assert_allclose(y, s * np.tanh(inside.astype(np.float64)),
+                             rtol=0, atol=2e-7)
+  assert np.abs(y).max() < 1.0
+  # Plain tanh gets there only where float32 rounds it to 1 (|x| ≳ 7.9).
+  assert np.asarray(keras.activations.tanh(np.float32(5.0))) < 1.0
+
+
+def test_clipped_tanh_is_exact_under_xla():
+  layer = networks.ClippedTanh()
+  x = tf.constant([-40.0, -3.0, -0.5, 0.0, 0.5, 3.0, 40.0])
+  y = tf.function(layer, jit_compile=True)(x).numpy()
+  assert y[0] == -1.0 and y[1] == -1.0 and y[-1] == 1.0 and y[-2] == 1.0
+  np.testing.assert_allclose(y[2:5], 1.05 * np.tanh([-0.5, 0.0, 0.5]),
+                             atol=2e-7)
+
+
+def test_clipped_tanh_gradient_is_straight_through():
+  # The backward pass is that of s·tanh(x), clipped or not: never zero.
+  layer = networks.ClippedTanh()
+  x = tf.constant([-3.0, 0.0, 1.0, 2.5, 6.0])
+  with tf.GradientTape() as tape:
+    tape.watch(x)
+    y = layer(x)
+  g = tape.gradient(y, x).numpy()
+  np.testing.assert_allclose(g, 1.05 * (1 - np.tanh(x.numpy()) ** 2),
+                             rtol=1e-4)
+  assert (g > 0).all()
+
+
+def test_clipped_tanh_scale_must_exceed_one():
+  with pytest.raises(ValueError, match="scale must be > 1"):
+    networks.ClippedTanh(scale=1.0)
+
+
+def test_refiner_output_option():
+  assert networks.build_refiner("gaze").layers[-1].name == "tanh"
+  r = networks.build_refiner("gaze", output="clipped_tanh")
+  assert isinstance(r.layers[-1], networks.ClippedTanh)
+  # Same weights as the tanh refiner: the output layer has none.
+  assert r.count_params() == networks.build_refiner("gaze").count_params()
+  with pytest.raises(ValueError, match="refiner output must be one of"):
+    networks.build_refiner("gaze", output="sigmoid")
+
+
+def test_clipped_refiner_keras_round_trip(tmp_path):
+  refiner = networks.build_refiner("gaze", output="clipped_tanh")
+  # Large output weights make many pixels clip at ±1.
+  w, b = refiner.get_layer("conv_out").get_weights()
+  refiner.get_layer("conv_out").set_weights([w * 50, b])
+  x = np.random.default_rng(3).uniform(-1, 1, (2, 35, 55, 1)).astype("f4")
+  y = np.asarray(refiner(x))
+  assert (np.abs(y) == 1).mean() > 0.1 and (np.abs(y) < 1).any()
+  path = os.path.join(tmp_path, "r.keras")
+  refiner.save(path)
+  loaded = keras.models.load_model(path)
+  assert isinstance(loaded.layers[-1], networks.ClippedTanh)
+  assert loaded.layers[-1].scale == networks.CLIPPED_TANH_SCALE
+  np.testing.assert_array_equal(np.asarray(loaded(x)), y)

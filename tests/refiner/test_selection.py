@@ -28,18 +28,29 @@ def test_principal_projection_keeps_the_widest_axes():
   assert selection.principal_projection(features, 10).shape == (3, 3)
 
 
-def test_rank_snapshots_prefers_the_closest_distribution():
+class _Shift:
+  """A stand-in model: predict(x) = x + shift (features or a refiner)."""
+
+  def __init__(self, shift):
+    self.shift = shift
+
+  def predict(self, images, batch_size, verbose):
+    del batch_size, verbose
+    return images + self.shift
+
+
+def test_frechet_scorer_prefers_the_refiner_closest_to_real():
   rng = np.random.default_rng(1)
-  real = rng.normal(1.0, 1.0, (500, 3))
-  shifts = {"a": 3.0, "b": 1.1, "c": -1.0}
-  scores = selection.rank_snapshots(
-      [(10, "a"), (20, "b"), (30, "c")],
-      refine=lambda name: rng.normal(shifts[name], 1.0, (500, 3)),
-      features=lambda x: x, real_images=real)
-  assert [(s["unit"], s["name"]) for s in scores] == [(10, "a"), (20, "b"),
-                                                      (30, "c")]
-  best = min(scores, key=lambda s: s["frechet_distance"])
-  assert best["name"] == "b" and best["unit"] == 20
+  real = rng.normal(1.0, 1.0, (2000, 3))
+  synthetic = rng.normal(0.0, 1.0, (2000, 3))
+  scorer = selection.FrechetScorer(synthetic, real, _Shift(0.0),
+                                   batch_size=64)
+  # Same covariance: the distance is the squared mean offset, 3 dims.
+  assert scorer.unrefined() == pytest.approx(3.0, rel=0.1)
+  scores = {shift: scorer(_Shift(shift)) for shift in (3.0, 1.0, -1.0)}
+  assert scores[1.0] == pytest.approx(0.0, abs=0.05)
+  assert scores[3.0] == pytest.approx(3 * 2.0**2, rel=0.1)
+  assert min(scores, key=scores.get) == 1.0
 
 
 def test_spearman_of_orders():

@@ -102,6 +102,25 @@ def test_running_average_of_refiner_weights():
   assert gan.export_refiner is gan.refiner_ema
 
 
+def test_refiner_output_reaches_both_refiners():
+  gan = simgan.SimGAN(_hparams(refiner_output="clipped_tanh",
+                               refiner_ema=0.5))
+  for model in (gan.refiner, gan.refiner_ema, gan.export_refiner):
+    assert model.layers[-1].name == "clipped_tanh"
+  r0 = _snapshot(gan.refiner)
+  logs = gan.refiner_step(_images(1))
+  assert np.isfinite(float(logs["refiner/loss"]))
+  assert all(_changed(r0, gan.refiner))
+  assert simgan.SimGAN(_hparams()).refiner.layers[-1].name == "tanh"
+
+
+def test_hparams_reject_an_unknown_refiner_output():
+  assert simgan.HParams().refiner_output == "tanh"
+  with pytest.raises(ValueError, match="refiner_output must be one of "
+                     r"\('tanh', 'clipped_tanh'\), got 'relu'"):
+    simgan.HParams(refiner_output="relu")
+
+
 def test_global_adversarial_loss_ablation_steps():
   gan = simgan.SimGAN(_hparams(adversarial_loss="global"))
   gan.refiner_step(_images(1))

@@ -45,6 +45,22 @@ def test_bad_input_is_one_error_line_and_nothing_is_written(tmp_path):
   assert os.listdir(workdir) == ["config.json"]
 
 
+def test_refiner_output_flag_reaches_the_run_config(tmp_path):
+  # A workdir of a run from before --refiner_output (no such key) holds a
+  # tanh refiner: resuming it with clipped_tanh is refused.
+  workdir = tmp_path / "run"
+  workdir.mkdir()
+  (workdir / "config.json").write_text(json.dumps({"arch": "gaze"}))
+  helpers.assert_one_error_line(
+      helpers.run_module("refiner.train", "--refiner_output=clipped_tanh",
+                         "--synthetic=embedded-eyes-sim?n=4",
+                         "--real=embedded-eyes-real?n=4",
+                         f"--workdir={workdir}"),
+      f"error: {workdir}: holds a run with refiner_output='tanh', not "
+      "'clipped_tanh'; resume with the same value or use another --workdir")
+  assert os.listdir(workdir) == ["config.json"]
+
+
 @pytest.mark.slow
 def test_train_stop_and_resume_png_folders(tmp_path):
   syn, real = str(tmp_path / "syn"), str(tmp_path / "real")

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from data import source as source_lib
 from refiner import callbacks
+from refiner import networks
 from refiner import simgan
 from refiner import train_lib
 from refiner import workdir as workdir_lib
@@ -82,6 +83,23 @@ def test_training_writes_checkpoint_summaries_and_exports(tmp_path):
   last = workdir_lib.load_refiner(str(tmp_path), snapshots[-1][1])
   first = workdir_lib.load_refiner(str(tmp_path), snapshots[0][1])
   assert not np.allclose(first(x).numpy(), last(x).numpy())
+
+
+def test_export_keeps_a_clipped_tanh_output(tmp_path):
+  model = networks.build_refiner("gaze", output="clipped_tanh")
+  w, b = model.get_layer("conv_out").get_weights()
+  model.get_layer("conv_out").set_weights([w * 50, b])  # Many pixels at ±1.
+  x, _ = _sources(n=4)
+  x = x.read(np.arange(4))
+  expected = model(x).numpy()
+  assert (np.abs(expected) == 1).any()
+  train_lib.export_refiner(model, str(tmp_path))
+  loaded = workdir_lib.load_refiner(str(tmp_path))
+  assert loaded.layers[-1].name == "clipped_tanh"
+  np.testing.assert_array_equal(loaded(x).numpy(), expected)
+  served = tf.saved_model.load(str(tmp_path / "saved_model"))
+  np.testing.assert_array_equal(served.serve(tf.constant(x)).numpy(),
+                                expected)
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
@@ -161,6 +179,26 @@ def test_workdir_of_another_run_is_refused(tmp_path):
   (tmp_path / "config.json").write_text("{")
   with pytest.raises(source_lib.DataError,
                      match="config.json: is not a readable run config"):
+    train_lib.check_workdir(str(tmp_path), _hparams())
+
+
+def test_workdir_of_another_refiner_output_is_refused(tmp_path):
+  # A config written before the field existed reads as 'tanh'.
+  (tmp_path / "config.json").write_text(json.dumps(
+      {"arch": "gaze", "batch_size": 4}))
+  train_lib.check_workdir(str(tmp_path), _hparams())
+  with helpers.raises_exactly(
+      source_lib.DataError,
+      f"{tmp_path}: holds a run with refiner_output='tanh', not "
+      "'clipped_tanh'; resume with the same value or use another --workdir"):
+    train_lib.check_workdir(str(tmp_path),
+                            _hparams(refiner_output="clipped_tanh"))
+  (tmp_path / "config.json").write_text(json.dumps(
+      dataclasses.asdict(_hparams(refiner_output="clipped_tanh"))))
+  train_lib.check_workdir(str(tmp_path),
+                          _hparams(refiner_output="clipped_tanh"))
+  with pytest.raises(source_lib.DataError,
+                     match="refiner_output='clipped_tanh', not 'tanh'"):
     train_lib.check_workdir(str(tmp_path), _hparams())
 
 

@@ -80,6 +80,43 @@ def convergence_note(training: Mapping[str, Dict]) -> str:
           "best validation step; none hit the step cap.")
 
 
+def refiner_training_markdown(refiner_training: Dict,
+                              errors: Optional[Mapping[int, float]] = None,
+                              unit: str = "") -> str:
+  """refiner.md: how the SimGAN stopped and its criterion per snapshot
+  (units -> Fréchet distance [-> downstream error, where a snapshot study
+  measured it by unit])."""
+  r = refiner_training
+  records = []
+  best = (min(r["scores"], key=lambda s: s["score"])["unit"]
+          if r["scores"] else None)
+  for score in r["scores"]:
+    record = {"unit": score["unit"],
+              "Fréchet distance to real": score["score"],
+              "lowest": "◀ lowest" if score["unit"] == best else ""}
+    if errors:
+      record[f"downstream error{unit}"] = errors.get(score["unit"])
+    records.append(record)
+  if r["converged"]:
+    how = (f"stopped at unit {r['units']} of a {r['cap']}-unit cap: "
+           f"{r['patience']} snapshots without a lower distance")
+  else:
+    how = (f"ran all {r['cap']} units (the cap bound: the distance was "
+           "still improving, or no stopping criterion was set)")
+  frame = pd.DataFrame(records)
+  frame = frame.astype(object).where(frame.notna(), None)
+  return document(
+      "Refiner training: the label-free criterion per snapshot",
+      frame.to_markdown(index=False, floatfmt=".4g", missingval="—")
+      if records else "(no snapshot was scored)",
+      [f"SimGAN {how}.",
+       "Distance: Fréchet distance between the refined and the real images' "
+       "features (the selection's criterion, no real labels)."] +
+      (["Downstream error: the snapshot study's estimator trained on that "
+        "snapshot's refined images, on the real test set."] if errors
+       else []))
+
+
 def selection_note(selection: Dict) -> str:
   """Which snapshot refined the training set, and how it was chosen."""
   chosen = selection["chosen"]
@@ -138,6 +175,17 @@ def timings_markdown(timings: Dict,
 def write_csv(path: str, frame: pd.DataFrame, float_format: str) -> None:
   files.write_atomic(path, frame.to_csv(index=False,
                                         float_format=float_format))
+
+
+def write_refiner_training(results_dir: str, results: Dict,
+                           errors: Optional[Mapping[int, float]] = None,
+                           unit: str = "") -> Optional[str]:
+  """refiner.md of a run's results (None, and no file, without a SimGAN)."""
+  if "refiner_training" not in results:
+    return None
+  text = refiner_training_markdown(results["refiner_training"], errors, unit)
+  files.write_atomic(os.path.join(results_dir, "refiner.md"), text)
+  return text
 
 
 def write_timings(results_dir: str, results: Dict) -> Optional[str]:

@@ -233,12 +233,19 @@ def write_spread(output_dir: str, results_by_seed: Dict[int, Dict]) -> str:
 def report(results_dir: str, rows: List, results: Dict,
            embedded: bool) -> Dict[str, str]:
   """Writes every table and the figure of one reproduction; returns the
-  texts by name (table2, table3, snapshots, timings)."""
+  texts by name (table2, table3, snapshots, refiner, timings)."""
   texts = write_tables(results_dir, rows, results, embedded)
   if "snapshot_study" in results:
     texts["snapshots"] = snapshot_study_markdown(results["snapshot_study"])
     files.write_atomic(os.path.join(results_dir, "snapshots.md"),
                           texts["snapshots"])
+  study = results.get("snapshot_study")
+  errors = ({e["unit"]: e["mean_deg"] for e in study["entries"]} if study
+            else None)
+  refiner = report_lib.write_refiner_training(results_dir, results, errors,
+                                              " (°)")
+  if refiner is not None:
+    texts["refiner"] = refiner
   timings = report_lib.write_timings(results_dir, results)
   if timings is not None:
     texts["timings"] = timings

@@ -74,7 +74,8 @@ PRESETS = {
         refiner_patience=4,
         # Patience 4: validation noise must not stop one row early.
         schedule=dict(batch_size=16, learning_rate=2e-3, max_steps=10000,
-                      eval_every=250, patience=4, max_validation=300),
+                      eval_every=250, patience=4, min_improvement=0.01,
+                      max_validation=300),
         # Foreground-weighted loss: plain MSE stalls on all-zero heatmaps.
         estimator=dict(foreground_weight=10.0, filters=32, heatmap_size=32,
                        depth=3, sigma=2.0),

@@ -123,12 +123,15 @@ def plot_fig12(results_dir: str, rows: List, evaluations: Dict,
 
 def report(results_dir: str, rows: List, results: Dict,
            embedded: bool) -> Dict[str, str]:
-  """Writes Table 4, Fig. 12 and the stage timings of one reproduction;
-  returns the texts by name (table4, timings)."""
+  """Writes Table 4, Fig. 12, refiner.md and the stage timings of one
+  reproduction; returns the texts by name (table4, refiner, timings)."""
   texts = {"table4": write_table(results_dir, rows, results, embedded)}
   what = "embedded depth-hand world" if embedded else "NYU hands"
   plot_fig12(results_dir, rows, results["evaluations"],
              f"Fig. 12 reproduction ({what}, preset {results['preset']})")
+  refiner = report_lib.write_refiner_training(results_dir, results)
+  if refiner is not None:
+    texts["refiner"] = refiner
   timings = report_lib.write_timings(results_dir, results)
   if timings is not None:
     texts["timings"] = timings

@@ -51,6 +51,10 @@ class Schedule:
     eval_every: steps between validation measurements (and checkpoints).
     patience: evaluations without a new best validation error before
       stopping ("until the validation error converges").
+    min_improvement: the relative margin by which an error must beat the
+      best so far to count as a new best (0: any decrease), as Keras'
+      EarlyStopping min_delta: gains smaller than the validation set can
+      resolve do not keep a converged run going.
     validation_fraction: share of the training source held out for
       validation (the same domain as the training images, never the test
       set: the paper names no validation set).
@@ -71,6 +75,7 @@ class Schedule:
   max_steps: int = 10000
   eval_every: int = 250
   patience: int = 10
+  min_improvement: float = 0.0
   validation_fraction: float = 0.1
   max_validation: int = 5000
   subset_fraction: float = 1.0
@@ -92,6 +97,8 @@ class Schedule:
       raise ValueError("learning_rate must be positive")
     if self.momentum < 0:
       raise ValueError("momentum must be >= 0")
+    if not 0.0 <= self.min_improvement < 1.0:
+      raise ValueError("min_improvement must be in [0, 1)")
     for name in ("batch_size", "max_steps", "eval_every", "patience",
                  "max_validation"):
       if getattr(self, name) <= 0:
@@ -160,7 +167,8 @@ def train_with_early_stopping(
   Every `schedule.eval_every` steps (and once after the last step) the
   validation error is measured; a new best saves `estimator.keras`, a log
   row is appended and a checkpoint written. Training stops after
-  `schedule.patience` evaluations without a new best, or when the batches
+  `schedule.patience` evaluations without a new best (one that beats the
+  best by `schedule.min_improvement`, relative), or when the batches
   run out. A run killed at any point resumes from its last checkpoint.
 
   Args:
@@ -207,7 +215,7 @@ def train_with_early_stopping(
   def evaluate_and_save():
     """Validation error, best-model bookkeeping, log row and checkpoint."""
     error, columns = validate()
-    if error < best_error.numpy():
+    if error < best_error.numpy() * (1.0 - schedule.min_improvement):
       best_error.assign(error)
       best_step.assign(step)
       evals_since_best.assign(0)

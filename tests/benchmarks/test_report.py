@@ -131,3 +131,23 @@ def test_label_preservation_note_in_each_unit():
                                         " px") == (
       "Label preservation: refinement moves the joints that the real "
       "estimator sees by 3.20 px on average (median 1.00 px, 64 images).")
+
+
+def test_refiner_training_markdown_draws_the_curve():
+  record = {"units": 300, "cap": 1000, "converged": True, "patience": 2,
+            "scores": [{"unit": 200, "score": 0.5},
+                       {"unit": 250, "score": 0.25},
+                       {"unit": 300, "score": 0.75}]}
+  text = report.refiner_training_markdown(record, {250: 6.5}, " (°)")
+  lines = text.splitlines()
+  assert lines[0] == "# Refiner training: the label-free criterion per snapshot"
+  assert "downstream error (°)" in lines[2]
+  assert [l.split("|")[1].strip() for l in lines[4:7]] == ["200", "250",
+                                                           "300"]
+  assert "◀ lowest" in lines[5] and "6.5" in lines[5] and "—" in lines[4]
+  assert ("SimGAN stopped at unit 300 of a 1000-unit cap: 2 snapshots "
+          "without a lower distance.") in text
+  capped = report.refiner_training_markdown(
+      dict(record, converged=False, units=1000))
+  assert "ran all 1000 units (the cap bound" in capped
+  assert "downstream error" not in capped

@@ -222,3 +222,21 @@ def test_make_optimizer_builds_the_named_optimizer_at_the_rate():
   np.testing.assert_allclose(
       [float(o.learning_rate) for o in (adam, sgd, rmsprop)],
       [0.002, 0.01, 2.5e-4], rtol=1e-6)
+
+
+def test_small_gains_do_not_count_as_a_new_best(tmp_path):
+  # The error falls at every evaluation (the learning run above), but by
+  # less than 99 %: with min_improvement 0.99 the first evaluation stays
+  # the best and patience 1 stops at the second.
+  schedule = dataclasses.replace(SCHEDULE, max_steps=100, eval_every=4,
+                                 patience=1, min_improvement=0.99)
+  stats, _, steps_run = _run(str(tmp_path), schedule)
+  log = helpers.train_log(str(tmp_path))
+  assert [int(row["step"]) for row in log] == [4, 8]
+  assert float(log[1]["val_mse"]) < float(log[0]["val_mse"])
+  assert (stats["steps"], stats["best_step"], stats["stopped_early"],
+          stats["hit_cap"], steps_run) == (8, 4, True, False, 8)
+  assert stats["best_val_mse"] == pytest.approx(float(log[0]["val_mse"]),
+                                                rel=1e-5)
+  with pytest.raises(ValueError, match="min_improvement"):
+    dataclasses.replace(SCHEDULE, min_improvement=1.0)

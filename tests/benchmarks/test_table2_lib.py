@@ -152,11 +152,11 @@ def test_real_sources_have_no_labelled_real_row(tmp_path):
 
 @pytest.mark.parametrize("preset_name, schedule", [
     ("smoke", dict(batch_size=16, max_steps=6, eval_every=3, patience=1,
-                   max_validation=32)),
-    ("quick", dict(batch_size=64, max_steps=150, eval_every=50, patience=2,
-                   max_validation=500)),
+                   min_improvement=0.0, max_validation=32)),
+    ("quick", dict(batch_size=64, max_steps=4000, eval_every=100, patience=3,
+                   min_improvement=0.01, max_validation=1000)),
     ("paper", dict(batch_size=512, max_steps=100000, eval_every=1000,
-                   patience=10, max_validation=5000)),
+                   patience=10, min_improvement=0.0, max_validation=5000)),
 ])
 def test_estimator_hyper_parameters_of_each_row(tmp_path, preset_name,
                                                 schedule):

@@ -15,7 +15,7 @@ def test_unknown_rows_are_one_error_line(tmp_path):
   helpers.assert_one_error_line(
       done, "error: unknown rows ['nope']; expected ['synthetic_1x', "
       "'synthetic_4x', 'refined_1x', 'refined_4x', 'synthetic_4x_aug', "
-      "'refined_4x_aug', 'real_labelled']")
+      "'refined_4x_aug', 'real_labelled', 'oracle_4x']")
   assert not results.exists()  # Checked before anything is written.
 
 

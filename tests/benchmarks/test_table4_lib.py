@@ -64,10 +64,13 @@ def test_smoke_preset_writes_table_and_figure(tmp_path):
       np.mean(metrics.joint_errors(guess, truth, run.image_shape)),
       rtol=1e-5)
   assert "Floor: predicting the mean synthetic training pose" in text
+  # The feature row's estimator first: the SimGAN stops by its features.
   assert list(results["timings"]) == [
-      "simgan", "estimator synthetic", "estimator synthetic_3x",
+      "estimator synthetic", "simgan", "estimator synthetic_3x",
       "estimator real", "selection", "refine", "estimator refined",
       "estimator refined_3x", "evaluation"]
+  assert list(results["training"]) == [r.key for r in table4_lib.ROWS]
+  assert results["refiner_training"]["patience"] == 1
   assert "End to end:" in texts["timings"]
 
   # A second run resumes: every stage is already complete.
@@ -92,7 +95,7 @@ def test_one_refined_row_runs_every_hand_hook(tmp_path):
   assert (lp["judge"], lp["n"], lp["unit"]) == (
       "synthetic", 12, "heatmap px (64x64 grid)")
   assert list(results["timings"]) == [
-      "simgan", "estimator synthetic", "selection", "refine",
+      "estimator synthetic", "simgan", "selection", "refine",
       "estimator refined", "evaluation"]
   text = table4_report.report(str(tmp_path), run.rows, results,
                               embedded=True)["table4"]

@@ -67,6 +67,22 @@ def test_run_stages_in_workers_record_timings_and_raise_failures(tmp_path):
   assert sorted(run.timings()) == ["a", "b", "c"]
 
 
+def test_chained_stages_run_in_order_in_one_worker(tmp_path):
+  run = _ToyRun(str(tmp_path))
+  # 'c' after 'a' in one worker, 'b' beside them; a chain that fails at its
+  # second stage keeps what its first stage wrote.
+  run.run_stages([("a", "c"), "b"], jobs=2)
+  assert sorted(run.timings()) == ["a", "b", "c"]
+  assert all(t["peak_rss_bytes"] > 10**7 for t in run.timings().values())
+  with pytest.raises(source_lib.DataError, match="is not a stage"):
+    run.run_stages([("d", "bad"), "e"], jobs=2)
+  assert (tmp_path / "d").read_text() == "d"
+  # In this process (jobs=1) a chain is its stages in order.
+  other = _ToyRun(str(tmp_path / "one"))
+  other.run_stages([("x", "y"), "z"])
+  assert list(other.timings()) == ["x", "y", "z"]
+
+
 def test_provenance_files(tmp_path):
   run = _ToyRun(str(tmp_path))
   run.write_provenance({"seed": 3})

@@ -20,12 +20,13 @@ class ReproductionFlags(NamedTuple):
   rows: flags.FlagHolder
   seed: flags.FlagHolder
   jobs: flags.FlagHolder
+  precision: flags.FlagHolder
   threads: flags.FlagHolder
 
 
 def define_reproduction_flags(table: str, preset_help: str, jobs: int,
                               jobs_help: str) -> ReproductionFlags:
-  """--preset, --results, --rows, --seed, --jobs and --threads.
+  """--preset, --results, --rows, --seed, --jobs, --precision, --threads.
 
   Args:
     table: the table's number ('2', '4'): names the default results folder
@@ -50,7 +51,23 @@ def define_reproduction_flags(table: str, preset_help: str, jobs: int,
           "the cores; 1: one after the other in this process; 0: one on a "
           "GPU (each process would claim its memory), else min(2, cores). "
           + jobs_help),
+      precision=flags.DEFINE_enum(
+          "precision", "float32", ["float32", "mixed_bfloat16", "auto"],
+          "Keras dtype policy of every model trained (SimGAN and "
+          "estimators). mixed_bfloat16 computes in bf16 with float32 "
+          "weights, fast only where the hardware computes bf16 (emulated "
+          "elsewhere, far slower); auto: mixed_bfloat16 on such hardware "
+          "(AVX-512 bf16 or AMX), else float32. Default float32: bf16 "
+          "accuracy is not yet shown equal on these tables."),
       threads=cli.define_threads())
+
+
+def resolve_precision(precision: str) -> str:
+  """The --precision value to run with ('auto' = this device's)."""
+  if precision != "auto":
+    return precision
+  from core import runtime  # pylint: disable=g-import-not-at-top
+  return runtime.recommended().precision
 
 
 def resolve_jobs(jobs: int) -> int:

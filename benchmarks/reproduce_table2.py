@@ -38,8 +38,8 @@ flags.DEFINE_bool("mpiigaze_overlap", False,
 flags.DEFINE_bool("snapshot_study", False,
                   "Also retrain the refined_1x row on every refiner snapshot "
                   "and report the downstream error of each (snapshots.md): "
-                  "how much the choice of checkpoint matters. About 2-3 min "
-                  "per snapshot on 2 CPU cores with the quick preset.")
+                  "how much the choice of checkpoint matters. Costs one "
+                  "refined_1x estimator per snapshot (see timings.md).")
 
 
 def main(argv):
@@ -57,7 +57,8 @@ def main(argv):
     sources = table2_lib.embedded_sources(preset, FLAGS.seed)
   reproduction = table2_lib.Reproduction(
       preset, sources, FLAGS.results, FLAGS.seed, FLAGS.rows,
-      FLAGS.snapshot_study, reproduce_cli.resolve_jobs(FLAGS.jobs))
+      FLAGS.snapshot_study, reproduce_cli.resolve_jobs(FLAGS.jobs),
+      reproduce_cli.resolve_precision(FLAGS.precision))
   cli.write_flags_file(FLAGS.results)
   results = reproduction.run()
   texts = table2_report.report(FLAGS.results, reproduction.rows, results,

@@ -42,7 +42,8 @@ def main(argv):
              table4_lib.embedded_sources(preset, FLAGS.seed))
   reproduction = table4_lib.Reproduction(
       preset, sources, FLAGS.results, FLAGS.seed, FLAGS.rows,
-      reproduce_cli.resolve_jobs(FLAGS.jobs))
+      reproduce_cli.resolve_jobs(FLAGS.jobs),
+      reproduce_cli.resolve_precision(FLAGS.precision))
   cli.write_flags_file(FLAGS.results)
   results = reproduction.run()
   texts = table4_report.report(FLAGS.results, reproduction.rows, results,

@@ -175,15 +175,17 @@ class Reproduction(template.Reproduction):
 
   def __init__(self, preset: Preset, sources: template.Sources, results: str,
                seed: int = 0, rows: Optional[List[str]] = None,
-               snapshot_study: bool = False, jobs: int = 1):
-    super().__init__(preset, sources, results, seed, rows, jobs)
+               snapshot_study: bool = False, jobs: int = 1,
+               precision: str = "float32"):
+    super().__init__(preset, sources, results, seed, rows, jobs, precision)
     self.snapshot_study_enabled = snapshot_study
 
   def worker_spec(self):
     return Reproduction, dict(preset=self.preset, sources=self.sources,
                               results=self.results, seed=self.seed,
                               rows=self.keys,
-                              snapshot_study=self.snapshot_study_enabled)
+                              snapshot_study=self.snapshot_study_enabled,
+                              precision=self.precision)
 
   def estimator_hparams(self, row: Row) -> gaze_lib.HParams:
     return gaze_lib.HParams(

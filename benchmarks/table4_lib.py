@@ -180,7 +180,7 @@ class Reproduction(template.Reproduction):
   def worker_spec(self):
     return Reproduction, dict(preset=self.preset, sources=self.sources,
                               results=self.results, seed=self.seed,
-                              rows=self.keys)
+                              rows=self.keys, precision=self.precision)
 
   def estimator_hparams(self, row: Row) -> hand_lib.HParams:
     del row  # Every row trains with the same hyper-parameters.

@@ -90,6 +90,9 @@ class Sources:
   embedded: bool = True
 
 
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
 def summed_lambda(arch: str, image_shape: Tuple[int, int],
                   lam_mean: float = 1.0, channels: int = 1) -> float:
   """λ of a 'sum'-reduced preset (the paper's eq. 4 sums over patches and
@@ -121,19 +124,30 @@ class Reproduction(stages.StagedRun):
   """
 
   def __init__(self, preset, sources: Sources, results: str, seed: int = 0,
-               rows: Optional[Sequence[str]] = None, jobs: int = 1):
-    """Raises ValueError for an unknown row or a negative `jobs`."""
+               rows: Optional[Sequence[str]] = None, jobs: int = 1,
+               precision: str = "float32"):
+    """Raises ValueError for an unknown row or precision, or a negative
+    `jobs`.
+
+    `precision` is the Keras dtype policy of every model trained (SimGAN
+    and estimators): 'float32' or 'mixed_bfloat16' (bf16 compute, float32
+    weights; fast only where the hardware computes bf16).
+    """
     by_key = {row.key: row for row in self.all_rows}
     unknown = sorted(set(rows or ()) - set(by_key))
     if unknown:
       raise ValueError(f"unknown rows {unknown}; expected {list(by_key)}")
     if jobs < 0:
       raise ValueError(f"jobs must be >= 0, got {jobs}")
+    if precision not in PRECISIONS:
+      raise ValueError(f"precision must be one of {list(PRECISIONS)}, got "
+                       f"{precision!r}")
     super().__init__(results)
     self.preset = preset
     self.sources = sources
     self.seed = seed
     self.jobs = jobs
+    self.precision = precision
     # Rows whose data the sources lack (labelled real, oracle) drop out.
     self.rows = [by_key[k] for k in (rows or list(by_key))
                  if by_key[k].data in ("synthetic", "refined") or
@@ -254,8 +268,8 @@ class Reproduction(stages.StagedRun):
     """The task's default Schedule with the seed, `fields` and the preset's
     schedule overrides."""
     return dataclasses.replace(self.estimator_lib.HParams().schedule,
-                               seed=self.seed, **fields,
-                               **self.preset.schedule)
+                               seed=self.seed, precision=self.precision,
+                               **fields, **self.preset.schedule)
 
   def training_record(self, key: str) -> Dict:
     """How estimator `key` stopped (its DONE): steps, best_step,
@@ -296,7 +310,7 @@ class Reproduction(stages.StagedRun):
     self.write_provenance({
         "preset": dataclasses.asdict(self.preset),
         "sources": dataclasses.asdict(self.sources), "seed": self.seed,
-        "rows": self.keys})
+        "rows": self.keys, "precision": self.precision})
     refined = self.refined
     # Before the refiner choice: the SimGAN, which stops by the features of
     # the feature row's estimator and so runs after it (one job, the
@@ -359,7 +373,7 @@ class Reproduction(stages.StagedRun):
 
   def simgan_hparams(self) -> simgan.HParams:
     return simgan.HParams(image_shape=self.image_shape, seed=self.seed,
-                          **self.preset.simgan)
+                          precision=self.precision, **self.preset.simgan)
 
   def train_simgan(self) -> None:
     """Stage 1: trains the refiner (Algorithm 1), saving snapshots."""

@@ -189,3 +189,25 @@ def test_two_jobs_train_the_estimators_in_workers(tmp_path):
   for key in ("synthetic_1x", "synthetic_4x"):
     assert os.path.exists(tmp_path / "estimators" / key / "DONE")
     assert results["evaluations"][key]["n"] == preset.n_test
+
+
+def test_precision_reaches_every_trained_model(tmp_path):
+  from benchmarks import reproduce_cli  # pylint: disable=g-import-not-at-top
+  from core import runtime  # pylint: disable=g-import-not-at-top
+  preset = table2_lib.PRESETS["smoke"]
+  sources = table2_lib.embedded_sources(preset)
+  run = table2_lib.Reproduction(preset, sources, str(tmp_path / "a"),
+                                precision="mixed_bfloat16")
+  assert run.simgan_hparams().precision == "mixed_bfloat16"
+  assert all(run.estimator_hparams(r).schedule.precision == "mixed_bfloat16"
+             for r in table2_lib.ROWS)
+  _, kwargs = run.worker_spec()
+  assert kwargs["precision"] == "mixed_bfloat16"  # Workers train alike.
+  default = table2_lib.Reproduction(preset, sources, str(tmp_path / "b"))
+  assert default.simgan_hparams().precision == "float32"
+  with pytest.raises(ValueError, match="precision must be one of"):
+    table2_lib.Reproduction(preset, sources, str(tmp_path / "c"),
+                            precision="float16")
+  assert reproduce_cli.resolve_precision("auto") == (
+      runtime.recommended().precision)
+  assert reproduce_cli.resolve_precision("float32") == "float32"

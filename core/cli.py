@@ -17,6 +17,7 @@ from absl import app
 from absl import flags
 
 from core import files
+from core import progress
 
 FLAGS_FILE = "flags.txt"
 
@@ -74,6 +75,7 @@ def guarded(main: Callable[[List[str]], Optional[int]]
     try:
       return main(argv) or 0
     except (ValueError, OSError) as e:
+      progress.end_open_line(sys.stderr)  # The error gets a line of its own.
       sys.stderr.write(error_line(e) + "\n")
       return 1
 

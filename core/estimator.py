@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from core import files
+from core import finite
 
 ESTIMATOR = "estimator.keras"
 TRAIN_LOG = "train_log.csv"
@@ -169,7 +170,9 @@ def train_with_early_stopping(
   row is appended and a checkpoint written. Training stops after
   `schedule.patience` evaluations without a new best (one that beats the
   best by `schedule.min_improvement`, relative), or when the batches
-  run out. A run killed at any point resumes from its last checkpoint.
+  run out. A run killed at any point resumes from its last checkpoint. A
+  NaN or infinite training loss or validation error raises
+  core.finite.NonFiniteError before anything of that step is written.
 
   Args:
     workdir: the run directory (must exist).
@@ -177,7 +180,8 @@ def train_with_early_stopping(
       (Schedule) field; written to DONE whole.
     model: the network; its weights are checkpointed and the best saved.
     optimizer: built on the model's variables, so a restore fills its slots.
-    train_step: called with the elements of each batch.
+    train_step: called with the elements of each batch; returns the loss
+      (or None), which must stay finite (core/finite.py).
     make_batches: start step -> the batches from that step to the end
       (resumable: batch t must not depend on where the stream started).
     validate: () -> (validation error, the log's task columns as text);
@@ -215,6 +219,8 @@ def train_with_early_stopping(
   def evaluate_and_save():
     """Validation error, best-model bookkeeping, log row and checkpoint."""
     error, columns = validate()
+    finite.check_finite({"validation error": error}, workdir,
+                        f"step {int(step.numpy())}")
     if error < best_error.numpy() * (1.0 - schedule.min_improvement):
       best_error.assign(error)
       best_step.assign(step)
@@ -231,8 +237,11 @@ def train_with_early_stopping(
   tic = time.perf_counter()
   if not stopped_early:
     for batch in dataset:
-      train_step(*batch)
+      loss = train_step(*batch)
       step.assign_add(1)
+      if loss is not None:
+        finite.check_finite({"training loss": loss}, workdir,
+                            f"step {int(step.numpy())}")
       if int(step.numpy()) % schedule.eval_every == 0:
         train_seconds.assign_add(time.perf_counter() - tic)
         evaluate_and_save()

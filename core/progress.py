@@ -10,6 +10,19 @@ import time
 from typing import Optional, TextIO
 
 
+# Streams whose last write left a progress line open (no newline yet).
+_OPEN_LINES = set()
+
+
+def end_open_line(stream: TextIO = None) -> None:
+  """Ends a progress line left open on `stream` (default stderr), so that
+  what is written next (an error line) starts on a line of its own."""
+  stream = stream or sys.stderr
+  if id(stream) in _OPEN_LINES:
+    _OPEN_LINES.discard(id(stream))
+    stream.write("\n")
+
+
 def format_duration(seconds: float) -> str:
   """12 -> '0m12s', 3725 -> '1h02m05s'; infinity -> '?'."""
   if seconds != seconds or seconds == float("inf"):  # NaN or no rate yet.
@@ -62,4 +75,7 @@ class Progress:
     self.stream.write("\r" + self.line(extra)[:200].ljust(100))
     if self.done >= self.total:
       self.stream.write("\n")
+      _OPEN_LINES.discard(id(self.stream))
+    else:
+      _OPEN_LINES.add(id(self.stream))
     self.stream.flush()

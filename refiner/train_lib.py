@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from core import files
+from core import finite
 from data import pipeline
 from data import source as source_lib
 from data import specs
@@ -173,6 +174,8 @@ class Trainer:
       while unit < total and not self.stop_requested:
         logs = self.run_unit(unit, *streams)
         unit += 1
+        # Before any callback or checkpoint sees the diverged state.
+        finite.check_finite(logs, self.workdir, f"unit {unit}")
         for cb in callbacks:
           cb.on_unit_end(self, unit, logs)
         if unit % self.checkpoint_every == 0 or unit == total:

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from core import estimator
 from core import files
+from core import finite
 from tests import helpers
 
 _X = np.random.default_rng(0).normal(size=(80, 2)).astype(np.float32)
@@ -35,11 +36,13 @@ class _HParams:
 
 
 def _run(workdir, schedule=SCHEDULE, learn=True,
-         write=files.write_atomic):
+         write=files.write_atomic, diverge_at=None, silent=False):
   """Trains the linear model in `workdir`; returns (stats, model, steps run).
 
   With learn=False the training step changes nothing, so the validation
-  error never improves after the first evaluation.
+  error never improves after the first evaluation. From step `diverge_at`
+  on the weights are NaN and the step reports a NaN loss (or, with
+  silent=True, no loss: only the validation error can tell).
   """
   os.makedirs(workdir, exist_ok=True)
   keras.utils.set_random_seed(0)
@@ -59,8 +62,13 @@ def _run(workdir, schedule=SCHEDULE, learn=True,
 
   def train_step(x, y):
     steps_run.append(1)
+    if diverge_at is not None and len(steps_run) >= diverge_at:
+      model.set_weights([np.full_like(w, np.nan)
+                         for w in model.get_weights()])
+      return None if silent else float("nan")
     if learn:
       learn_step(x, y)
+    return None
 
   def make_batches(start):
     b = schedule.batch_size
@@ -240,3 +248,23 @@ def test_small_gains_do_not_count_as_a_new_best(tmp_path):
                                                 rel=1e-5)
   with pytest.raises(ValueError, match="min_improvement"):
     dataclasses.replace(SCHEDULE, min_improvement=1.0)
+
+
+@pytest.mark.parametrize("silent, where, what", [
+    (False, "step 6", "training loss is nan"),
+    (True, "step 8", "validation error is nan"),
+])
+def test_a_diverged_run_stops_before_writing_anything_of_it(
+    tmp_path, silent, where, what):
+  workdir = str(tmp_path)
+  with pytest.raises(finite.NonFiniteError,
+                     match=f"{workdir}: {what} at {where}: training diverged"):
+    _run(workdir, diverge_at=6, silent=silent)
+  # The step-4 evaluation stays the last thing written: log, best model and
+  # checkpoint; no DONE, so nothing downstream takes this run as finished.
+  assert helpers.logged_steps(workdir) == [4]
+  assert estimator.read_done(workdir) is None
+  assert tf.train.latest_checkpoint(os.path.join(workdir, "ckpt")).endswith(
+      "ckpt-4")
+  best = keras.models.load_model(os.path.join(workdir, estimator.ESTIMATOR))
+  assert all(np.isfinite(w).all() for w in best.get_weights())

@@ -55,3 +55,17 @@ def test_long_lines_are_cut_and_no_stream_writes_nothing(clock):
   silent = progress.Progress(3, "quiet", stream=None)
   silent.update(3)
   assert silent.done == 3
+
+
+def test_an_open_line_is_ended_before_what_follows(clock):
+  stream = io.StringIO()
+  bar = progress.Progress(10, "train", stream=stream)
+  progress.end_open_line(stream)  # Nothing open yet: nothing written.
+  assert stream.getvalue() == ""
+  bar.set(3)
+  progress.end_open_line(stream)
+  progress.end_open_line(stream)  # Once only.
+  assert stream.getvalue().endswith("\n") and stream.getvalue().count("\n") == 1
+  bar.set(10)  # A finished line ends itself.
+  progress.end_open_line(stream)
+  assert stream.getvalue().count("\n") == 2

@@ -90,3 +90,21 @@ def test_train_stop_and_resume_png_folders(tmp_path):
       "snapshots", "tb"]
   assert sorted(os.listdir(os.path.join(workdir, "snapshots"))) == [
       "refiner-000015.weights.h5", "refiner-000020.weights.h5"]
+
+
+def test_a_diverged_run_is_one_error_line_and_exports_nothing(tmp_path):
+  # Learning rates of 1e9 overflow the weights within a few updates.
+  workdir = tmp_path / "run"
+  done = helpers.run_module(
+      "refiner.train", "--synthetic=embedded-eyes-sim?n=16",
+      "--real=embedded-eyes-real?n=16", f"--workdir={workdir}",
+      "--refiner_learning_rate=1e9", "--discriminator_learning_rate=1e9",
+      "--refiner_pretrain_steps=3", "--discriminator_pretrain_steps=2",
+      "--steps=4", "--batch_size=4", "--checkpoint_every=2",
+      "--snapshot_every=2")
+  line = helpers.one_error_line(done)
+  assert line.startswith(f"error: {workdir}: refiner/")
+  assert "is nan at unit " in line and "training diverged" in line
+  # No refiner, no snapshot: nothing a later stage could take as a result.
+  assert not {"refiner.keras", "saved_model", "snapshots"} & set(
+      os.listdir(workdir))

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from core import files
 from data import source as source_lib
 from data import spec_options
 
@@ -128,32 +129,32 @@ def from_spec(path: str, options: Dict[str, str],
 
 
 def write_images(folder: str, frame: pd.DataFrame, images: np.ndarray,
-                 write_labels: bool = True) -> None:
+                 write_labels: bool = True, origin: str = "") -> None:
   """Writes [-1, 1] images under their frame file names (PNG, atomically).
 
   Each image goes to a temporary name first and is renamed into place, so a
   killed writer never leaves a half-written image. Names keep their extension
   (labels refer to them); JPEG names are written at quality 100, everything
-  else as PNG.
+  else as PNG. Every name is checked to stay inside `folder` first
+  (source.path_inside; `origin`, the source the frame came from, is named
+  in the error).
   """
+  names = list(frame["filename"])
+  paths = [source_lib.path_inside(folder, name, origin or folder)
+           for name in names]  # All checked before the first write.
   pixels = source_lib.unit_to_uint8(images[..., 0])
-  for name, image in zip(frame["filename"], pixels):
-    path = os.path.join(folder, name)
+  for name, path, image in zip(names, paths, pixels):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     ext = os.path.splitext(name)[1].lower() or ".png"
     params = [cv2.IMWRITE_JPEG_QUALITY, 100] if ext in (".jpg", ".jpeg") else []
     ok, encoded = cv2.imencode(ext, image, params)
     if not ok:
       raise source_lib.DataError(path, "could not be encoded")
-    tmp = path + ".tmp"
-    encoded.tofile(tmp)
-    os.replace(tmp, path)
+    files.write_atomic(path, encoded.tobytes())
   if write_labels:
     write_frame(os.path.join(folder, LABELS_FILE), frame)
 
 
 def write_frame(path: str, frame: pd.DataFrame) -> None:
   """Writes a frame as CSV atomically."""
-  tmp = path + ".tmp"
-  frame.to_csv(tmp, index=False)
-  os.replace(tmp, path)
+  files.write_atomic(path, frame.to_csv(index=False))

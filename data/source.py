@@ -24,6 +24,7 @@ Conventions shared by all sources:
 """
 
 import abc
+import os
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -44,6 +45,29 @@ class DataError(ValueError):
     # Pickled by its two arguments, so an error raised in a worker process
     # (benchmarks/stages.py runs stages in a pool) reaches the parent intact.
     return DataError, (self.path, self.fault)
+
+
+def path_inside(root: str, name: str, origin: str) -> str:
+  """ROOT/NAME for a file name that came from data, checked to stay inside.
+
+  A name read from a cache, a .mat or a labels.csv is data, not a path to
+  trust: an absolute name or one with '..' would write outside the output
+  folder. Such a name is a DataError naming where it came from.
+
+  Args:
+    root: the output folder.
+    name: a relative file name from the data (may hold subfolders).
+    origin: the source file (or source) the name was read from.
+  """
+  parts = name.replace("\\", "/").split("/")
+  bad = (not name or os.path.isabs(name) or ".." in parts or
+         os.path.splitdrive(name)[0])
+  path = os.path.join(root, name)
+  real_root = os.path.realpath(root)
+  if bad or not os.path.realpath(path).startswith(real_root + os.sep):
+    raise DataError(origin, f"entry {name!r} is not a relative file name "
+                    "inside the output folder; refusing to write it")
+  return path
 
 
 class ImageSource(abc.ABC):

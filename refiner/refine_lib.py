@@ -72,12 +72,15 @@ def refine_source(refiner: keras.Model, source: source_lib.ImageSource,
     from data import cache  # pylint: disable=g-import-not-at-top
     cache.write_cache(refined, output, chunk=batch_size * 4, log=stream)
     return len(refined)
+  for name in refined.frame["filename"]:  # Every name, before any write.
+    source_lib.path_inside(output, name, source.description)
   os.makedirs(output, exist_ok=True)
   progress = progress_lib.Progress(len(refined), "refine", "img", stream)
   for start in range(0, len(refined), batch_size):
     indices = np.arange(start, min(start + batch_size, len(refined)))
     folders.write_images(output, refined.frame.iloc[indices],
-                         refined.read(indices), write_labels=False)
+                         refined.read(indices), write_labels=False,
+                         origin=source.description)
     progress.update(len(indices))
   # Labels last: a folder with labels.csv is a complete refined copy.
   folders.write_frame(os.path.join(output, folders.LABELS_FILE), refined.frame)

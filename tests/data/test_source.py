@@ -1,6 +1,7 @@
 """Tests of the validation split of a labelled source (data/source.py)."""
 
 import numpy as np
+import pytest
 
 from core import estimator
 from data import source as source_lib
@@ -43,3 +44,21 @@ def test_a_source_too_small_to_split_is_a_data_error():
       source_lib.DataError, "toy: 1 images leave none for training after "
       "a 0.1 validation split and a 1.0 subset"):
     source_lib.split_train_validation(_source(n=1), estimator.Schedule())
+
+
+@pytest.mark.parametrize("name", ["../x.png", "/abs/x.png", "a/../../x.png",
+                                  "..\\\\x.png", ""])
+def test_names_from_data_stay_inside_the_output(tmp_path, name):
+  with pytest.raises(source_lib.DataError) as raised:
+    source_lib.path_inside(str(tmp_path), name, "cache.h5")
+  assert str(raised.value).startswith(f"cache.h5: entry {name!r} is not a "
+                                      "relative file name inside")
+
+
+def test_a_symlink_out_of_the_output_is_refused(tmp_path):
+  (tmp_path / "out").mkdir()
+  (tmp_path / "out" / "link").symlink_to(tmp_path)
+  with pytest.raises(source_lib.DataError):
+    source_lib.path_inside(str(tmp_path / "out"), "link/x.png", "s")
+  assert source_lib.path_inside(str(tmp_path / "out"), "sub/x.png", "s") == (
+      str(tmp_path / "out" / "sub" / "x.png"))

@@ -61,3 +61,26 @@ def test_refines_a_png_folder_with_a_snapshot_keeping_labels(tmp_path):
   image = cv2.imread(os.path.join(output, "3.png"), cv2.IMREAD_GRAYSCALE)
   np.testing.assert_array_equal(image, source_lib.unit_to_uint8(
       np.zeros((35, 55), np.float32)))
+
+
+def test_a_file_name_from_data_cannot_write_outside_the_output(tmp_path):
+  from data import cache  # pylint: disable=g-import-not-at-top
+  workdir = tmp_path / "run"
+  workdir.mkdir()
+  files.save_model(networks.build_refiner("gaze"),
+                   str(workdir / workdir_lib.REFINER_FILE))
+  # An HDF5 cache whose second entry names a file above the output folder.
+  names = ["ok.png", "../escape.png", "b.png"]
+  cache.write_cache(
+      source_lib.ArraySource("crafted", np.zeros((3, 35, 55), np.float32),
+                             source_lib.frame_for(names)),
+      str(tmp_path / "bad.h5"), log=None)
+  output = tmp_path / "out"
+  proc = helpers.run_module("refiner.refine", f"--workdir={workdir}",
+                            f"--input=h5:{tmp_path / 'bad.h5'}",
+                            f"--output={output}")
+  line = helpers.one_error_line(proc)
+  assert "entry '../escape.png' is not a relative file name inside the " \
+         "output folder" in line and "bad.h5" in line
+  # Refused before any image was written, inside the output or above it.
+  assert not output.exists() and not (tmp_path / "escape.png").exists()

@@ -21,7 +21,8 @@ flags.DEFINE_string("workdir", None, "A refiner.train workdir (reads its "
 flags.DEFINE_string("input", None, "SPEC of the images to refine.")
 flags.DEFINE_string("output", None, "Output folder, or FILE.h5.")
 flags.DEFINE_string("image_size", None, "HxW to resize inputs to.")
-flags.DEFINE_integer("batch_size", 256, "Images per inference batch.")
+flags.DEFINE_integer("batch_size", 256, "Images per inference batch.",
+                     lower_bound=1)
 flags.DEFINE_string("snapshot", "", "Use this snapshot's weights (a file in "
                     "WORKDIR/snapshots) instead of the final refiner.")
 _THREADS = cli.define_threads()

@@ -36,28 +36,34 @@ flags.mark_flag_as_required("workdir")
 flags.DEFINE_integer("batch_size", 32,
                      "b. Paper: 'All networks are trained with a constant "
                      "0.001 learning rate and 512 batch size'. Our default "
-                     "32 fits a CPU budget; the paper preset uses 512.")
+                     "32 fits a CPU budget; the paper preset uses 512.",
+                     lower_bound=1)
 flags.DEFINE_integer("refiner_pretrain_steps", 1000,
                      "Paper (gaze): 'We first train the Rθ network with just "
-                     "self-regularization loss for 1,000 steps' (hand: 500).")
+                     "self-regularization loss for 1,000 steps' (hand: 500).",
+                     lower_bound=0)
 flags.DEFINE_integer("discriminator_pretrain_steps", 200,
-                     "Paper: '... and Dφ for 200 steps'.")
+                     "Paper: '... and Dφ for 200 steps'.", lower_bound=0)
 flags.DEFINE_integer("steps", 1000,
                      "T, adversarial iterations of Algorithm 1. The paper "
-                     "gives no T ('until the validation error converges').")
+                     "gives no T ('until the validation error converges').",
+                     lower_bound=0)
 flags.DEFINE_integer("k_g", 2,
                      "Kg, R updates per iteration. Paper (gaze): 'for each "
                      "update of Dφ, we update Rθ twice, i.e. Kd is set to 1, "
                      "and Kg is set to 50' (self-contradictory); hand: 2. "
                      "Default 2, the hand setting: Kg=50 improved the "
-                     "refiner far more slowly in a CPU budget (README).")
-flags.DEFINE_integer("k_d", 1, "Kd, D updates per iteration. Paper: 1.")
+                     "refiner far more slowly in a CPU budget (README).",
+                     lower_bound=1)
+flags.DEFINE_integer("k_d", 1, "Kd, D updates per iteration. Paper: 1.",
+lower_bound=1)
 
 # Losses.
 flags.DEFINE_float("lam", 1.0,
                    "λ of eq. (4). Paper: not given. Default 1.0 with "
                    "--reduction=mean; with --reduction=sum use λ·P/(H·W·C) "
-                   "for the same objective (refiner/losses.py).")
+                   "for the same objective (refiner/losses.py).",
+                   lower_bound=0.0)
 flags.DEFINE_enum("reduction", "mean", ["mean", "sum"],
                   "How losses are reduced over patches and pixels. Paper: "
                   "'we sum the cross-entropy loss values over w × h local "
@@ -82,7 +88,7 @@ flags.DEFINE_bool("history_buffer", True,
                   "ablation of Fig. 9.")
 flags.DEFINE_integer("history_batches", 100,
                      "B = history_batches × batch_size. Paper: B not given "
-                     "(implementations used 50-100 batches).")
+                     "(implementations used 50-100 batches).", lower_bound=1)
 
 # Optimisation.
 flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"],
@@ -94,7 +100,8 @@ flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"],
 flags.DEFINE_float("refiner_learning_rate", 2e-4, "Learning rate of R.")
 flags.DEFINE_float("discriminator_learning_rate", 2e-4,
                    "Learning rate of D.")
-flags.DEFINE_float("momentum", 0.0, "SGD momentum. Paper: not stated.")
+flags.DEFINE_float("momentum", 0.0, "SGD momentum. Paper: not stated.",
+lower_bound=0.0)
 flags.DEFINE_float("refiner_ema", 0.99,
                    "Decay of a running average of R's weights, exported as "
                    "the refiner (0 disables). Later paper version: the "
@@ -129,15 +136,19 @@ flags.DEFINE_integer("seed", 0, "Seed of data order, history sampling and "
                      "initial weights.")
 
 # Bookkeeping.
-flags.DEFINE_integer("checkpoint_every", 100, "Units between checkpoints.")
-flags.DEFINE_integer("log_every", 10, "Units between scalar summaries.")
-flags.DEFINE_integer("image_every", 100, "Units between image grids.")
+flags.DEFINE_integer("checkpoint_every", 100, "Units between checkpoints.",
+lower_bound=1)
+flags.DEFINE_integer("log_every", 10, "Units between scalar summaries.",
+lower_bound=1)
+flags.DEFINE_integer("image_every", 100, "Units between image grids.",
+lower_bound=1)
 flags.DEFINE_integer("snapshot_every", 0,
                      "Save the refiner's weights every N adversarial units "
-                     "(0: never), for choosing among them afterwards.")
+                     "(0: never), for choosing among them afterwards.",
+                     lower_bound=0)
 flags.DEFINE_integer("stop_after", 0,
                      "Stop after this many units in this process (0: run "
-                     "to the end); re-run to continue.")
+                     "to the end); re-run to continue.", lower_bound=0)
 
 
 def _hparams(image_shape):

@@ -84,3 +84,11 @@ def test_a_file_name_from_data_cannot_write_outside_the_output(tmp_path):
          "output folder" in line and "bad.h5" in line
   # Refused before any image was written, inside the output or above it.
   assert not output.exists() and not (tmp_path / "escape.png").exists()
+
+
+def test_a_negative_batch_size_is_refused(tmp_path):
+  proc = helpers.run_module("refiner.refine", f"--workdir={tmp_path}",
+                            "--input=embedded-eyes-sim?n=2",
+                            f"--output={tmp_path / 'out'}", "--batch_size=-1")
+  assert "--batch_size" in helpers.one_error_line(proc)
+  assert os.listdir(tmp_path) == []

@@ -32,32 +32,26 @@ def test_bad_input_is_one_error_line_and_nothing_is_written(tmp_path):
   helpers.assert_refused_before_writing(
       workdir, "refiner.train", "--threads=two",
       line="error: --threads='two': expected auto, tf or INTRA,INTER")
-  # A workdir holding a run of another architecture.
-  workdir.mkdir()
-  (workdir / "config.json").write_text(json.dumps({"arch": "gaze"}))
-  helpers.assert_one_error_line(
-      helpers.run_module("refiner.train", "--arch=hand",
-                         "--synthetic=embedded-eyes-sim?n=4",
-                         "--real=embedded-eyes-real?n=4",
-                         f"--workdir={workdir}"),
-      f"error: {workdir}: holds a checkpoint of architecture 'gaze', not "
-      "'hand'; use another --workdir")
-  assert os.listdir(workdir) == ["config.json"]
 
 
-def test_refiner_output_flag_reaches_the_run_config(tmp_path):
-  # A workdir of a run from before --refiner_output (no such key) holds a
-  # tanh refiner: resuming it with clipped_tanh is refused.
+@pytest.mark.parametrize("flag, line", [
+    ("--arch=hand", "holds a checkpoint of architecture 'gaze', not 'hand'; "
+     "use another --workdir"),
+    # A run from before --refiner_output (no such key) has a tanh refiner.
+    ("--refiner_output=clipped_tanh", "holds a run with refiner_output="
+     "'tanh', not 'clipped_tanh'; resume with the same value or use another "
+     "--workdir"),
+])
+def test_a_workdir_of_another_run_is_refused(tmp_path, flag, line):
   workdir = tmp_path / "run"
   workdir.mkdir()
   (workdir / "config.json").write_text(json.dumps({"arch": "gaze"}))
   helpers.assert_one_error_line(
-      helpers.run_module("refiner.train", "--refiner_output=clipped_tanh",
+      helpers.run_module("refiner.train", flag,
                          "--synthetic=embedded-eyes-sim?n=4",
                          "--real=embedded-eyes-real?n=4",
                          f"--workdir={workdir}"),
-      f"error: {workdir}: holds a run with refiner_output='tanh', not "
-      "'clipped_tanh'; resume with the same value or use another --workdir")
+      f"error: {workdir}: {line}")
   assert os.listdir(workdir) == ["config.json"]
 
 
@@ -108,3 +102,16 @@ def test_a_diverged_run_is_one_error_line_and_exports_nothing(tmp_path):
   # No refiner, no snapshot: nothing a later stage could take as a result.
   assert not {"refiner.keras", "saved_model", "snapshots"} & set(
       os.listdir(workdir))
+
+
+@pytest.mark.parametrize("flag", ["--batch_size=0", "--steps=-5",
+                                  "--lam=-1"])
+def test_out_of_range_flags_are_refused_at_parse_time(tmp_path, flag):
+  workdir = tmp_path / "run"
+  proc = helpers.run_module("refiner.train", flag,
+                            "--synthetic=embedded-eyes-sim?n=4",
+                            "--real=embedded-eyes-real?n=4",
+                            f"--workdir={workdir}")
+  line = helpers.one_error_line(proc)
+  assert flag.split("=")[0] in line
+  assert not workdir.exists()

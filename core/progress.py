@@ -7,19 +7,21 @@ file shows one line per update and a terminal one live line.
 
 import sys
 import time
+import weakref
 from typing import Optional, TextIO
 
 
-# Streams whose last write left a progress line open (no newline yet).
-_OPEN_LINES = set()
+# Streams whose last write left a progress line open (no newline yet);
+# weak, so a closed stream's id reused by a new one cannot be mistaken.
+_OPEN_LINES = weakref.WeakSet()
 
 
 def end_open_line(stream: TextIO = None) -> None:
   """Ends a progress line left open on `stream` (default stderr), so that
   what is written next (an error line) starts on a line of its own."""
   stream = stream or sys.stderr
-  if id(stream) in _OPEN_LINES:
-    _OPEN_LINES.discard(id(stream))
+  if stream in _OPEN_LINES:
+    _OPEN_LINES.discard(stream)
     stream.write("\n")
 
 
@@ -75,7 +77,7 @@ class Progress:
     self.stream.write("\r" + self.line(extra)[:200].ljust(100))
     if self.done >= self.total:
       self.stream.write("\n")
-      _OPEN_LINES.discard(id(self.stream))
+      _OPEN_LINES.discard(self.stream)
     else:
-      _OPEN_LINES.add(id(self.stream))
+      _OPEN_LINES.add(self.stream)
     self.stream.flush()

@@ -1,5 +1,6 @@
 """Algorithm-1 steps: which weights each step changes, EMA, distribution."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -67,10 +68,12 @@ def test_d_trains_after_r_steps_and_r_after_d_steps():
 
 def test_discriminator_learns_to_separate_domains():
   # Real images bright, synthetic dark: a few D steps raise its accuracy.
+  # Seeded: from some random initialisations 30 steps were not enough.
+  keras.utils.set_random_seed(0)
   gan = simgan.SimGAN(_hparams(discriminator_learning_rate=1e-3))
   real = tf.fill((B, 35, 55, 1), 0.8)
   synthetic = tf.fill((B, 35, 55, 1), -0.8)
-  for _ in range(30):
+  for _ in range(60):
     logs = gan.discriminator_step(synthetic, real)
   assert float(logs["discriminator/accuracy_real"]) == 1.0
   assert float(logs["discriminator/accuracy_refined"]) == 1.0

@@ -394,9 +394,7 @@ class Reproduction(stages.StagedRun):
     """How the SimGAN stopped: units run, the cap, whether the label-free
     criterion converged, and its value per snapshot (the curve units ->
     Fréchet distance)."""
-    workdir = self.path(SIMGAN_DIR)
-    path = os.path.join(workdir, workdir_lib.CONVERGENCE_FILE)
-    record = files.read_json(path) if os.path.exists(path) else {}
+    record = workdir_lib.read_convergence(self.path(SIMGAN_DIR))
     scores = record.get("scores", [])
     cap = self.simgan_hparams().total_units
     units = scores[-1]["unit"] if record.get("converged") else cap
@@ -424,9 +422,14 @@ class Reproduction(stages.StagedRun):
     if os.path.exists(path):
       return files.read_json(path)
     stages.log("selecting the refiner snapshot (label-free)")
+    workdir = self.path(SIMGAN_DIR)
+    # The SimGAN scored its snapshots with this very criterion as it
+    # trained: those scores are reused, not recomputed.
+    known = {s["unit"]: s["score"]
+             for s in workdir_lib.read_convergence(workdir).get("scores", [])}
     ranking = selection.choose_snapshot(
-        self.path(SIMGAN_DIR), *self.selection_samples(),
-        self.selection_features(), self.batch_size)
+        workdir, *self.selection_samples(), self.selection_features(),
+        self.batch_size, known=known)
     result = {"criterion": self.selection_criterion, **ranking}
     files.write_json(path, result)
     best = result["chosen"]

@@ -176,6 +176,7 @@ class StopWhenConverged(Callback):
     self.score = score
     self.every = max(1, every)
     self.patience = patience
+    self.workdir = workdir
     self.path = os.path.join(workdir, workdir_lib.CONVERGENCE_FILE)
     self.scores: List[Dict[str, float]] = []
 
@@ -188,9 +189,8 @@ class StopWhenConverged(Callback):
 
   def on_train_begin(self, trainer):
     units = int(trainer.gan.units_done.numpy())
-    if os.path.exists(self.path):
-      self.scores = [s for s in files.read_json(self.path)["scores"]
-                     if s["unit"] <= units]
+    self.scores = [s for s in workdir_lib.read_convergence(
+        self.workdir).get("scores", []) if s["unit"] <= units]
     if self._converged():  # Killed after converging, before the export.
       trainer.converged = trainer.stop_requested = True
 

@@ -85,7 +85,9 @@ class FrechetScorer:
 
 def choose_snapshot(workdir: str, synthetic_images: np.ndarray,
                     real_images: np.ndarray, feature_model: keras.Model,
-                    batch_size: int) -> Dict[str, object]:
+                    batch_size: int,
+                    known: Optional[Dict[int, float]] = None
+                   ) -> Dict[str, object]:
   """Ranks every snapshot of a refiner workdir; the closest to real wins.
 
   The unrefined synthetic images are scored like a snapshot: the distance a
@@ -97,6 +99,9 @@ def choose_snapshot(workdir: str, synthetic_images: np.ndarray,
     real_images: a sample of real images.
     feature_model: images -> (n, d) features (the fixed feature map).
     batch_size: images per refiner / feature-model pass.
+    known: unit -> distance already measured with these same samples and
+      features (the SimGAN's own stopping scores); those snapshots are not
+      refined again.
 
   Returns:
     unrefined_frechet_distance, snapshots (unit, name, frechet_distance
@@ -109,14 +114,19 @@ def choose_snapshot(workdir: str, synthetic_images: np.ndarray,
   snapshots = workdir_lib.list_snapshots(workdir)
   if not snapshots:
     raise source_lib.DataError(workdir, "holds no refiner snapshots")
-  refiner = workdir_lib.load_refiner(workdir)
+  known = known or {}
+  refiner = (workdir_lib.load_refiner(workdir)
+             if any(unit not in known for unit, _ in snapshots) else None)
   scorer = FrechetScorer(synthetic_images, real_images, feature_model,
                          batch_size)
   scores = []
   for unit, name in snapshots:
-    workdir_lib.load_snapshot(refiner, workdir, name)
-    scores.append({"unit": unit, "name": name,
-                   "frechet_distance": scorer(refiner)})
+    if unit in known:
+      distance = known[unit]
+    else:
+      workdir_lib.load_snapshot(refiner, workdir, name)
+      distance = scorer(refiner)
+    scores.append({"unit": unit, "name": name, "frechet_distance": distance})
   return {"unrefined_frechet_distance": scorer.unrefined(),
           "snapshots": scores,
           "chosen": min(scores, key=lambda s: s["frechet_distance"])}

@@ -17,6 +17,7 @@ from typing import List, Optional, Tuple
 
 import keras
 
+from core import files
 from data import source as source_lib
 # Imported for its side effect: load_model needs the custom layers registered.
 from refiner import networks  # pylint: disable=unused-import
@@ -30,6 +31,14 @@ SNAPSHOT_DIR = "snapshots"
 CONVERGENCE_FILE = "convergence.json"  # the label-free criterion per snapshot
 _SNAPSHOT_PREFIX = "refiner-"
 _SNAPSHOT_SUFFIX = ".weights.h5"
+
+
+def read_convergence(workdir: str) -> dict:
+  """convergence.json of a run that stops by its criterion (callbacks.
+  StopWhenConverged): patience, scores [{unit, score}], converged; {} if
+  the run has none."""
+  path = os.path.join(workdir, CONVERGENCE_FILE)
+  return files.read_json(path) if os.path.exists(path) else {}
 
 
 def snapshot_name(unit: int) -> str:

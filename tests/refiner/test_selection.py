@@ -108,3 +108,19 @@ def test_choose_snapshot_picks_the_refiner_closest_to_real(tmp_path):
         2 * ((value - real_mean.mean())**2 + variance), rel=1e-3, abs=1e-5)
   assert result["unrefined_frechet_distance"] == pytest.approx(
       2 * ((-0.5 - real_mean.mean())**2 + variance), rel=1e-3)
+
+
+def test_choose_snapshot_reuses_known_distances(tmp_path, monkeypatch):
+  from refiner import workdir  # pylint: disable=g-import-not-at-top
+  (tmp_path / workdir.SNAPSHOT_DIR).mkdir()
+  for unit in (10, 20):
+    (tmp_path / workdir.SNAPSHOT_DIR / workdir.snapshot_name(unit)).touch()
+  # Every snapshot known: no refiner is loaded, no snapshot refined.
+  monkeypatch.setattr(workdir, "load_refiner", None)
+  rng = np.random.default_rng(2)
+  result = selection.choose_snapshot(
+      str(tmp_path), rng.normal(0, 1, (400, 3)), rng.normal(1, 1, (400, 3)),
+      _Shift(0.0), 64, known={10: 0.5, 20: 0.25})
+  assert [s["frechet_distance"] for s in result["snapshots"]] == [0.5, 0.25]
+  assert result["chosen"]["unit"] == 20
+  assert result["unrefined_frechet_distance"] == pytest.approx(3.0, rel=0.2)

@@ -35,7 +35,8 @@ benchmark: $(STAMP)
 	$(PY) -m benchmarks.throughput --output=$(RESULTS)/throughput.json
 
 reproduce-table2: $(STAMP)
-	$(PY) -m benchmarks.reproduce_table2 --results=$(RESULTS)/table2 \
+	$(PY) -m benchmarks.reproduce_table2 \
+	  --results=$(RESULTS)/table2$(if $(UNITYEYES),_real) \
 	  $(if $(UNITYEYES),--unityeyes=$(UNITYEYES)) \
 	  $(if $(MPIIGAZE),--mpiigaze=$(MPIIGAZE))
 
@@ -52,8 +53,8 @@ reproduce-table2-seeds: $(STAMP)
 # The hand-pose experiment: the embedded depth-hand world by default, NYU
 # hands with NYU=/path/to/dataset (holding train/ and test/).
 reproduce-table4: $(STAMP)
-	$(PY) -m benchmarks.reproduce_table4 --results=$(RESULTS)/table4 \
-	  $(if $(NYU),--nyu=$(NYU))
+	$(PY) -m benchmarks.reproduce_table4 \
+	  --results=$(RESULTS)/table4$(if $(NYU),_real) $(if $(NYU),--nyu=$(NYU))
 
 clean:
 	rm -rf $(VENV) $(RESULTS)

@@ -26,10 +26,11 @@ flags.DEFINE_string("image_size", None,
                     "hand quick preset); default: each source's own.")
 flags.DEFINE_string("output", "results/data_speed.json",
                     "Where the JSON record goes ('' for none).")
+_INPUT_LIMITS = cli.define_input_limits()
 
 
 def main(argv):
-  cli.start(argv)
+  cli.start(argv, input_limits=_INPUT_LIMITS)
   records = data_speed_lib.run(FLAGS.sources, FLAGS.images, FLAGS.repeats,
                                FLAGS.warmup,
                                specs.parse_image_size(FLAGS.image_size))

@@ -5,7 +5,7 @@ module imports no TensorFlow, so a binary defines its flags before
 core.cli.start sizes TensorFlow's thread pools.
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, Tuple
 
 from absl import flags
 
@@ -17,16 +17,19 @@ PRESETS = ("smoke", "quick", "paper")
 class ReproductionFlags(NamedTuple):
   preset: flags.FlagHolder
   results: flags.FlagHolder
+  overwrite: flags.FlagHolder
   rows: flags.FlagHolder
   seed: flags.FlagHolder
   jobs: flags.FlagHolder
   precision: flags.FlagHolder
   threads: flags.FlagHolder
+  input_limits: Tuple[flags.FlagHolder, flags.FlagHolder]
 
 
 def define_reproduction_flags(table: str, preset_help: str, jobs: int,
                               jobs_help: str) -> ReproductionFlags:
-  """--preset, --results, --rows, --seed, --jobs, --precision, --threads.
+  """--preset, --results, --overwrite, --rows, --seed, --jobs, --precision,
+  --threads and the input limits (core.cli.define_input_limits).
 
   Args:
     table: the table's number ('2', '4'): names the default results folder
@@ -37,9 +40,14 @@ def define_reproduction_flags(table: str, preset_help: str, jobs: int,
   """
   return ReproductionFlags(
       preset=flags.DEFINE_enum("preset", "quick", list(PRESETS), preset_help),
-      results=flags.DEFINE_string("results", f"results/table{table}",
-                                  "Output directory; re-running the same "
-                                  "command resumes from what it holds."),
+      results=flags.DEFINE_string(
+          "results", None, f"Output directory; re-running the same command "
+          f"resumes from what it holds, another configuration is refused. "
+          f"Default: results/table{table}, with _PRESET for a preset other "
+          "than quick and _real for real data (a folder of their own)."),
+      overwrite=flags.DEFINE_bool(
+          "overwrite", False, "Start afresh: empty the results folder first "
+          "(only one this project made)."),
       rows=flags.DEFINE_list("rows", None,
                              f"Only these Table-{table} rows (default: "
                              "all)."),
@@ -59,7 +67,19 @@ def define_reproduction_flags(table: str, preset_help: str, jobs: int,
           "elsewhere, far slower); auto: mixed_bfloat16 on such hardware "
           "(AVX-512 bf16 or AMX), else float32. Default float32: bf16 "
           "accuracy is not yet shown equal on these tables."),
-      threads=cli.define_threads())
+      threads=cli.define_threads(),
+      input_limits=cli.define_input_limits())
+
+
+def resolve_results(results: str, table: str, preset: str,
+                    embedded: bool) -> str:
+  """The --results value to run with: as given, or the default folder of
+  this table, preset and data (see the flag's help)."""
+  if results:
+    return results
+  return (f"results/table{table}" + ("" if preset == "quick" else
+                                     f"_{preset}") +
+          ("" if embedded else "_real"))
 
 
 def resolve_precision(precision: str) -> str:

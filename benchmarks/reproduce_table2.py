@@ -2,10 +2,12 @@ r"""Reproduces the gaze experiment end to end: Tables 2, 3 and Fig. 7.
 
   python -m benchmarks.reproduce_table2 --results=results/table2
   python -m benchmarks.reproduce_table2 --unityeyes=/data/UnityEyes \
-      --mpiigaze=/data/MPIIGaze --preset=paper --results=results/paper
+      --mpiigaze=/data/MPIIGaze --preset=paper  # -> results/table2_paper_real
 
 Without --unityeyes/--mpiigaze it runs on the embedded eye world. Re-running
-the same command resumes: every stage skips what is already complete.
+the same command resumes: every stage skips what is already complete; a
+folder made with another preset, data, seed or precision is refused
+(provenance.json; --overwrite starts it afresh).
 Outputs in --results: table2.md, table2.csv, table3.md, fig7.png, fig7.pdf,
 timings.md, results.json, flags.txt, versions.json, config.json and the
 stages' work folders (+ snapshots.md with --snapshot_study). For the spread
@@ -20,7 +22,7 @@ from core import cli
 
 FLAGS = flags.FLAGS
 
-reproduce_cli.define_reproduction_flags(
+_REPRODUCTION = reproduce_cli.define_reproduction_flags(
     "2", "smoke: minutes (tests); quick: the embedded-world default, every "
     "model trained until its criterion stops improving (timings in the "
     "README); paper: batch 512 and the paper's steps, for a GPU and real "
@@ -43,7 +45,7 @@ flags.DEFINE_bool("snapshot_study", False,
 
 
 def main(argv):
-  cli.start(argv, FLAGS.threads)
+  cli.start(argv, FLAGS.threads, _REPRODUCTION.input_limits)
   from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table2_report  # pylint: disable=g-import-not-at-top
 
@@ -55,16 +57,20 @@ def main(argv):
                                       FLAGS.mpiigaze_overlap)
   else:
     sources = table2_lib.embedded_sources(preset, FLAGS.seed)
+  folder = reproduce_cli.resolve_results(FLAGS.results, "2", FLAGS.preset,
+                                         sources.embedded)
   reproduction = table2_lib.Reproduction(
-      preset, sources, FLAGS.results, FLAGS.seed, FLAGS.rows,
+      preset, sources, folder, FLAGS.seed, FLAGS.rows,
       FLAGS.snapshot_study, reproduce_cli.resolve_jobs(FLAGS.jobs),
       reproduce_cli.resolve_precision(FLAGS.precision))
-  cli.write_flags_file(FLAGS.results)
-  results = reproduction.run()
-  texts = table2_report.report(FLAGS.results, reproduction.rows, results,
-                               sources.embedded)
+  # Held before flags.txt is written: a refused run leaves the folder as is.
+  with reproduction.claim(FLAGS.overwrite):
+    cli.write_flags_file(folder)
+    results = reproduction.run()
+    texts = table2_report.report(folder, reproduction.rows, results,
+                                 sources.embedded)
   print(texts["table2"])
-  print(f"wrote {FLAGS.results}/table2.md, table2.csv, table3.md, fig7.png, "
+  print(f"wrote {folder}/table2.md, table2.csv, table3.md, fig7.png, "
         "fig7.pdf")
 
 

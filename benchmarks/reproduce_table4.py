@@ -2,10 +2,12 @@ r"""Reproduces the hand-pose experiment end to end: Table 4 and Fig. 12.
 
   python -m benchmarks.reproduce_table4 --results=results/table4
   python -m benchmarks.reproduce_table4 --nyu=/data/nyu/dataset \
-      --preset=paper --results=results/table4_paper
+      --preset=paper  # -> results/table4_paper_real
 
 Without --nyu it runs on the embedded depth-hand world. Re-running the same
-command resumes: every stage skips what is already complete. Outputs in
+command resumes: every stage skips what is already complete; a folder made
+with another preset, data, seed or precision is refused (provenance.json;
+--overwrite starts it afresh). Outputs in
 --results: table4.md, table4.csv, fig12.png, fig12.pdf, timings.md,
 results.json, flags.txt, versions.json, config.json and the stages' work
 folders.
@@ -18,7 +20,7 @@ from core import cli
 
 FLAGS = flags.FLAGS
 
-reproduce_cli.define_reproduction_flags(
+_REPRODUCTION = reproduce_cli.define_reproduction_flags(
     "4", "smoke: a minute (tests); quick: the embedded-world default (64x64 "
     "crops, CPU-sized networks, every model trained until its criterion "
     "stops improving; timings in the README); paper: "
@@ -33,23 +35,27 @@ flags.DEFINE_string("nyu", None,
 
 
 def main(argv):
-  cli.start(argv, FLAGS.threads)
+  cli.start(argv, FLAGS.threads, _REPRODUCTION.input_limits)
   from benchmarks import table4_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table4_report  # pylint: disable=g-import-not-at-top
 
   preset = table4_lib.PRESETS[FLAGS.preset]
   sources = (table4_lib.nyu_sources(FLAGS.nyu) if FLAGS.nyu else
              table4_lib.embedded_sources(preset, FLAGS.seed))
+  folder = reproduce_cli.resolve_results(FLAGS.results, "4", FLAGS.preset,
+                                         sources.embedded)
   reproduction = table4_lib.Reproduction(
-      preset, sources, FLAGS.results, FLAGS.seed, FLAGS.rows,
+      preset, sources, folder, FLAGS.seed, FLAGS.rows,
       reproduce_cli.resolve_jobs(FLAGS.jobs),
       reproduce_cli.resolve_precision(FLAGS.precision))
-  cli.write_flags_file(FLAGS.results)
-  results = reproduction.run()
-  texts = table4_report.report(FLAGS.results, reproduction.rows, results,
-                               sources.embedded)
+  # Held before flags.txt is written: a refused run leaves the folder as is.
+  with reproduction.claim(FLAGS.overwrite):
+    cli.write_flags_file(folder)
+    results = reproduction.run()
+    texts = table4_report.report(folder, reproduction.rows, results,
+                                 sources.embedded)
   print(texts["table4"])
-  print(f"wrote {FLAGS.results}/table4.md, table4.csv, fig12.png, fig12.pdf")
+  print(f"wrote {folder}/table4.md, table4.csv, fig12.png, fig12.pdf")
 
 
 def run():

@@ -19,11 +19,15 @@ import platform
 import resource
 import subprocess
 import sys
+import threading
 import time
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, Sequence, Tuple, Union
+
+import filelock
 
 from core import files
 from core import runtime
+from data import input_files
 
 TIMINGS_FILE = "timings.json"
 ELAPSED_FILE = "elapsed.json"
@@ -68,24 +72,41 @@ def _chain(job: Job) -> Tuple[str, ...]:
   return (job,) if isinstance(job, str) else tuple(job)
 
 
-def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int
-                      ) -> List[Tuple[str, float, float, int]]:
+def exit_with_parent(parent_pid: int, poll_seconds: float = 1.0) -> None:
+  """Ends this process soon after process `parent_pid` is gone.
+
+  A killed reproduction must not leave its stage workers training on,
+  holding their workdirs' locks: a worker whose parent died is re-parented,
+  which a watcher thread notices.
+  """
+
+  def watch():
+    while os.getppid() == parent_pid:
+      time.sleep(poll_seconds)
+    os._exit(1)  # pylint: disable=protected-access
+
+  threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int,
+                       parent_pid: int, limits: input_files.Limits) -> None:
   """A job's stages in a fresh worker process: rebuild the run, run them.
 
-  Returns:
-    Per stage: its name, wall and CPU seconds and the worker's peak RSS so
-    far (bytes), for the parent's timings.json.
+  The worker ends with its parent and reads under the parent's input caps;
+  a reader's error met inside a pipeline reaches the parent as that
+  DataError (pipeline failures do not cross processes otherwise). Each
+  stage's seconds reach timings.json as it ends, so a killed run keeps the
+  time of the stages it finished.
   """
+  exit_with_parent(parent_pid)
+  input_files.set_limits(limits)
   runtime.configure_threads(intra_op, 1)  # Before this process's first op.
+  from data import pipeline  # pylint: disable=g-import-not-at-top
   factory, kwargs = spec
   run = factory(**kwargs)
-  out = []
   for name in _chain(job):
-    wall, cpu = time.monotonic(), time.process_time()
-    run.run_stage(name)
-    out.append((name, time.monotonic() - wall, time.process_time() - cpu,
-                peak_rss_bytes()))
-  return out
+    with run.timed(name), pipeline.reader_errors():
+      run.run_stage(name)
 
 
 class StagedRun(abc.ABC):
@@ -135,16 +156,18 @@ class StagedRun(abc.ABC):
     """Adds seconds to a stage's entry of timings.json (and keeps the
     largest peak RSS, bytes, seen for it).
 
-    The one writer of that file: a stage run in a worker process returns
-    its seconds and peak, and the parent adds them here.
+    The one writer of that file, called by every process of the run (the
+    stages' workers too) under a lock, so no addition is lost.
     """
-    timings = self.timings()
-    entry = timings.setdefault(stage, {"wall_seconds": 0.0,
-                                       "cpu_seconds": 0.0})
-    entry["wall_seconds"] += wall_seconds
-    entry["cpu_seconds"] += cpu_seconds
-    entry["peak_rss_bytes"] = max(entry.get("peak_rss_bytes", 0), peak_rss)
-    files.write_json(self.path(TIMINGS_FILE), timings)
+    with filelock.FileLock(self.path(TIMINGS_FILE + ".lock")):
+      timings = self.timings()
+      entry = timings.setdefault(stage, {"wall_seconds": 0.0,
+                                         "cpu_seconds": 0.0})
+      entry["wall_seconds"] += wall_seconds
+      entry["cpu_seconds"] += cpu_seconds
+      entry["peak_rss_bytes"] = max(entry.get("peak_rss_bytes", 0),
+                                    peak_rss)
+      files.write_json(self.path(TIMINGS_FILE), timings)
 
   def run_stages(self, jobs_list: Sequence[Job], jobs: int = 1) -> None:
     """Runs independent jobs, `jobs` at a time.
@@ -175,21 +198,19 @@ class StagedRun(abc.ABC):
         jobs, mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=1) as pool:
       pending = [pool.submit(_run_job_in_worker, self.worker_spec(), job,
-                             intra_op) for job in jobs_list]
+                             intra_op, os.getpid(), input_files.limits())
+                 for job in jobs_list]
       error = None
       for future in futures.as_completed(pending):
         if future.cancelled():
           continue
         try:
-          done = future.result()
+          future.result()
         except Exception as e:  # pylint: disable=broad-except
           if error is None:  # Stop what has not started; let the rest end.
             error = e
             for other in pending:
               other.cancel()
-          continue
-        for name, wall, cpu, peak in done:
-          self.add_timing(name, wall, cpu, peak)
     if error is not None:
       raise error
 

@@ -56,6 +56,7 @@ import numpy as np
 from benchmarks import stages
 from core import estimator as core_estimator
 from core import files
+from core import provenance
 from core import runtime
 from data import source as source_lib
 from data import specs
@@ -304,8 +305,31 @@ class Reproduction(stages.StagedRun):
 
   # -- the pipeline -----------------------------------------------------------
 
+  def provenance_fields(self) -> Dict:
+    """What determines every output of the results folder: preset, data,
+    seed and precision (not the rows run, nor how many jobs at a time)."""
+    return {"reproduction": type(self).__module__,
+            "preset": dataclasses.asdict(self.preset),
+            "sources": dataclasses.asdict(self.sources), "seed": self.seed,
+            "precision": self.precision}
+
+  def claim(self, overwrite: bool = False):
+    """Holds the results folder for this run (core/provenance.py): a folder
+    of another configuration is refused (or emptied, with `overwrite`)."""
+    return provenance.claim(self.results, self.provenance_fields(),
+                            overwrite)
+
   def run(self) -> Dict:
-    """All stages; returns the collected results (also results.json)."""
+    """All stages; returns the collected results (also results.json).
+
+    Raises:
+      ProvenanceError: the results folder holds another configuration's
+        results or is in use by another run.
+    """
+    with self.claim():
+      return self._run()
+
+  def _run(self) -> Dict:
     tic = time.monotonic()
     self.write_provenance({
         "preset": dataclasses.asdict(self.preset),

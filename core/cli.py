@@ -1,17 +1,19 @@
 """What every binary's main shares: --threads, flags.txt, one error exit.
 
 A binary defines its flags at import time (``define_threads`` for the
-thread pools), starts with ``start(argv, threads)`` and is launched with
-``run(main)``. Bad input — a bad flag value, SPEC or data file, an
-unwritable output — is raised as ValueError (``data.source.DataError`` is
-one) or OSError anywhere below main; ``run`` turns it into one line
-``error: ...`` on stderr and exit status 1, never a traceback. Libraries
-never read flags; the values reach them as arguments.
+thread pools, ``define_input_limits`` for the caps on the images it reads),
+starts with ``start(argv, threads)`` (and ``apply_input_limits``) and
+is launched with ``run(main)``. Bad input — a bad flag value, SPEC or data
+file, an unwritable output — is raised as ValueError
+(``data.source.DataError`` is one) or OSError anywhere below main; ``run``
+turns it into one line ``error: ...`` on stderr and exit status 1, never
+a traceback. Libraries never read flags; the values reach them as
+arguments.
 """
 
 import os
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from absl import app
 from absl import flags
@@ -31,12 +33,48 @@ def define_threads(flag_values: flags.FlagValues = flags.FLAGS
       "defaults, or 'INTRA,INTER'.", flag_values=flag_values)
 
 
-def start(argv: List[str], threads: Optional[str] = None) -> None:
+def define_input_limits(flag_values: flags.FlagValues = flags.FLAGS
+                       ) -> Tuple[flags.FlagHolder, flags.FlagHolder]:
+  """--max_image_megapixels and --max_file_mib, for a binary that reads
+  image files; their values go to ``apply_input_limits``.
+
+  Returns:
+    (the --max_image_megapixels holder, the --max_file_mib holder).
+  """
+  # data.input_files holds the caps and their defaults (no TensorFlow).
+  from data import input_files  # pylint: disable=g-import-not-at-top
+  megapixels = flags.DEFINE_integer(
+      "max_image_megapixels", input_files.DEFAULT_MAX_IMAGE_MEGAPIXELS,
+      "Largest image (megapixels) a reader decodes or an --image_size "
+      "asks for; larger ones are refused as bad input (a decompression "
+      "bomb is a few KB that decode to gigabytes).", lower_bound=1,
+      flag_values=flag_values)
+  mib = flags.DEFINE_integer(
+      "max_file_mib", input_files.DEFAULT_MAX_FILE_MIB,
+      "Largest image or JSON file (MiB) a reader reads; larger ones are "
+      "refused as bad input.", lower_bound=1, flag_values=flag_values)
+  return megapixels, mib
+
+
+def apply_input_limits(max_image_megapixels: int, max_file_mib: int) -> None:
+  """Puts the values of ``define_input_limits``' flags in force for the
+  readers (data/input_files.py)."""
+  from data import input_files  # pylint: disable=g-import-not-at-top
+  input_files.set_limits(input_files.Limits(
+      max_file_bytes=int(max_file_mib) * input_files.MIB,
+      max_pixels=int(max_image_megapixels) * input_files.MEGAPIXEL))
+
+
+def start(argv: List[str], threads: Optional[str] = None,
+          input_limits: Optional[Tuple[flags.FlagHolder,
+                                       flags.FlagHolder]] = None) -> None:
   """A binary's first step: no stray arguments; thread pools before any op.
 
   Args:
     argv: main's argv (argv[0] is the program).
     threads: the --threads value, or None for a binary without the flag.
+    input_limits: what ``define_input_limits`` returned, put in force here;
+      None for a binary without those flags.
 
   Raises:
     ValueError: stray positional arguments or a bad --threads value.
@@ -46,6 +84,8 @@ def start(argv: List[str], threads: Optional[str] = None) -> None:
   if threads is not None:
     from core import runtime  # pylint: disable=g-import-not-at-top
     runtime.apply_thread_setting(threads)
+  if input_limits is not None:
+    apply_input_limits(*(holder.value for holder in input_limits))
 
 
 def write_flags_file(directory: str) -> None:
@@ -67,14 +107,28 @@ def error_line(error: BaseException) -> str:
   return "error: " + " ".join(text.split())
 
 
+def _reader_error(error: BaseException) -> Optional[ValueError]:
+  """The DataError of a reader that failed a tf.data pipeline, if `error`
+  is that pipeline's failure (data/pipeline.py), else None."""
+  if "tensorflow" not in sys.modules:  # No pipeline ran.
+    return None
+  from data import pipeline  # pylint: disable=g-import-not-at-top
+  return pipeline.data_error_of(error)
+
+
 def guarded(main: Callable[[List[str]], Optional[int]]
            ) -> Callable[[List[str]], int]:
-  """`main` with the one error exit: ValueError / OSError -> 1 line, exit 1."""
+  """`main` with the one error exit: ValueError / OSError (and a reader's
+  DataError met inside a tf.data pipeline) -> 1 line, exit 1."""
 
   def wrapped(argv):
     try:
       return main(argv) or 0
-    except (ValueError, OSError) as e:
+    except Exception as e:  # pylint: disable=broad-except
+      if not isinstance(e, (ValueError, OSError)):
+        e = _reader_error(e)
+        if e is None:
+          raise
       progress.end_open_line(sys.stderr)  # The error gets a line of its own.
       sys.stderr.write(error_line(e) + "\n")
       return 1

@@ -17,12 +17,14 @@ resume logic is defined by them: the checkpoint, the log rows kept and the
 DONE marker must agree with each other.
 """
 
+import contextlib
 import csv
 import dataclasses
 import json
 import os
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import keras
 import numpy as np
@@ -30,6 +32,7 @@ import tensorflow as tf
 
 from core import files
 from core import finite
+from core import provenance
 
 ESTIMATOR = "estimator.keras"
 TRAIN_LOG = "train_log.csv"
@@ -148,6 +151,25 @@ def read_done(workdir: str) -> Optional[Dict[str, object]]:
   """The final statistics of a finished run in `workdir`, else None."""
   path = os.path.join(workdir, DONE)
   return files.read_json(path) if os.path.exists(path) else None
+
+
+@contextlib.contextmanager
+def open_workdir(workdir: str, hparams, train_source, overwrite: bool = False
+                ) -> Iterator[Optional[Dict[str, object]]]:
+  """Holds an estimator's workdir for this run; yields its DONE (or None).
+
+  The workdir's provenance (core/provenance.py) is the hyper-parameters and
+  what the training images are (SPEC, and what made them: a refined set
+  names its refiner's weights), so a finished or half-done run is reused
+  only by the same training, never under other settings or data.
+
+  Raises:
+    ProvenanceError: the workdir holds another training or is in use.
+  """
+  fields = {"hparams": dataclasses.asdict(hparams),
+            "train": train_source.identity}
+  with provenance.claim(workdir, fields, overwrite):
+    yield read_done(workdir)
 
 
 def train_with_early_stopping(

@@ -134,6 +134,11 @@ class TrainFlags:
     self.workdir = flags.DEFINE_string(
         "workdir", None, "Output directory.", required=True,
         flag_values=flag_values)
+    self.overwrite = flags.DEFINE_bool(
+        "overwrite", False, "Start afresh: empty the workdir first (only a "
+        "workdir this project made). Without it a workdir of another "
+        "training (other flags or data) is refused, and the same one "
+        "resumes or is reused.", flag_values=flag_values)
     self.image_size = flags.DEFINE_string(
         "image_size", image_size,
         f"HEIGHTxWIDTH the source is read at ({image_size_note}).",
@@ -141,6 +146,7 @@ class TrainFlags:
     self.schedule = define_schedule_flags(defaults, optimizers, help_notes,
                                           flag_values)
     self.threads = cli.define_threads(flag_values)
+    self.input_limits = cli.define_input_limits(flag_values)
 
 
 def train_main(
@@ -168,12 +174,17 @@ def train_main(
   Raises:
     ValueError: a bad flag value, SPEC or data (DataError is one).
   """
-  cli.start(argv, train_flags.threads.value)  # Before any TensorFlow op.
+  # Before any TensorFlow op.
+  cli.start(argv, train_flags.threads.value, train_flags.input_limits)
   hparams = make_hparams(train_flags.schedule())
   source = open_source(train_flags.train.value,
                        parse_image_size(train_flags.image_size.value))
-  cli.write_flags_file(train_flags.workdir.value)
-  stats = train_fn(hparams, source, train_flags.workdir.value)
+  workdir = train_flags.workdir.value
+  # Held before flags.txt is written: a refused run leaves the folder as is.
+  with estimator.open_workdir(workdir, hparams, source,
+                              train_flags.overwrite.value):
+    cli.write_flags_file(workdir)
+    stats = train_fn(hparams, source, workdir)
   return {k: v for k, v in stats.items() if k != "hparams"}
 
 
@@ -195,6 +206,7 @@ class EvaluateFlags:
         "batch_size", batch_size, "Images per forward pass.",
         flag_values=flag_values)
     self.threads = cli.define_threads(flag_values)
+    self.input_limits = cli.define_input_limits(flag_values)
 
 
 def evaluate_main(
@@ -222,7 +234,9 @@ def evaluate_main(
     ValueError: no trained estimator in WORKDIR, a bad SPEC or bad data
       (DataError is one).
   """
-  cli.start(argv, evaluate_flags.threads.value)  # Before any TensorFlow op.
+  # Before any TensorFlow op.
+  cli.start(argv, evaluate_flags.threads.value,
+            evaluate_flags.input_limits)
   workdir = evaluate_flags.workdir.value
   model_path = os.path.join(workdir, estimator.ESTIMATOR)
   if not os.path.exists(model_path):

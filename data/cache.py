@@ -32,6 +32,8 @@ import pandas as pd
 
 from core import files
 from core import progress as progress_lib
+from core import provenance
+from data import input_files
 from data import source as source_lib
 from data import spec_options
 
@@ -148,13 +150,20 @@ def write_cache(source: source_lib.ImageSource, path: str,
   progress = progress_lib.Progress(count, "prepare", "images", log)
 
   def build(tmp):
-    with h5py.File(tmp, "w") as f, \
-        concurrent.futures.ThreadPoolExecutor(1) as reader:
+    try:
+      output = h5py.File(tmp, "w")
+    except OSError as e:  # h5py's message names the temporary file.
+      raise OSError(e.errno, os.strerror(e.errno) if e.errno else str(e),
+                    path) from None
+    with output as f, concurrent.futures.ThreadPoolExecutor(1) as reader:
       f.attrs["description"] = source.description
       f.attrs["spec"] = spec or source.description
       f.attrs["image_shape"] = np.asarray(source.image_shape, np.int64)
       f.attrs["count"] = count
       f.attrs["format_version"] = FORMAT_VERSION
+      # What these images were made from (and by: a refiner's weights), so
+      # a run trained on this file can tell when it was rewritten.
+      f.attrs["made_by"] = provenance.digest(source.identity)
       write_frame(f.create_group(FRAME), source.frame)
       storage = None
       starts = list(range(0, count, chunk))
@@ -240,6 +249,20 @@ class CacheSource(source_lib.ImageSource):
       return source_lib.uint8_to_unit(stored)[..., None]
     return stored.astype(np.float32)[..., None]
 
+  def _stored(self, read) -> np.ndarray:
+    """read(the images dataset) under the lock; a damaged file (any error
+    of h5py's, pixels that are not finite) is a DataError."""
+    try:
+      with self._process_lock():
+        stored = read(self._images())
+    except Exception as e:  # h5py raises many types on a damaged file.
+      raise source_lib.DataError(
+          self.path, f"cannot be read ({type(e).__name__}: {e})") from None
+    if self.storage == "float16" and not np.isfinite(stored).all():
+      raise source_lib.DataError(self.path, "holds NaN or infinite pixel "
+                                 "values (a damaged file?)")
+    return stored
+
   def read(self, indices):
     indices = np.asarray(indices, np.int64).reshape(-1)
     if len(indices) and (indices.min() < 0 or indices.max() >= len(self)):
@@ -248,23 +271,16 @@ class CacheSource(source_lib.ImageSource):
     # image: h5py's list ("fancy") selection was 10x slower here (4,300 vs
     # 40,000 images/s for scattered batches of 512 35x55 images).
     unique, inverse = np.unique(indices, return_inverse=True)
-    stored = np.empty((len(unique), *self.image_shape), self.storage)
-    try:
-      with self._process_lock():
-        images = self._images()
-        for k, index in enumerate(unique):
-          stored[k] = images[index]
-    except (OSError, KeyError) as e:
-      raise source_lib.DataError(self.path, f"cannot be read ({e})")
-    return self._to_unit(stored[inverse])
+
+    def gather(images):
+      stored = np.empty((len(unique), *self.image_shape), self.storage)
+      for k, index in enumerate(unique):
+        stored[k] = images[index]
+      return stored
+    return self._to_unit(self._stored(gather)[inverse])
 
   def read_all(self):
-    try:
-      with self._process_lock():
-        stored = self._images()[()]
-    except (OSError, KeyError) as e:
-      raise source_lib.DataError(self.path, f"cannot be read ({e})")
-    return self._to_unit(stored)
+    return self._to_unit(self._stored(lambda images: images[()]))
 
   def close(self):
     """Closes this process's handle; the next read opens it again."""
@@ -291,20 +307,33 @@ def open_cache(path: str) -> CacheSource:
             path, f"has cache format {attrs.get('format_version')}, this "
             f"code reads format {FORMAT_VERSION}; prepare it again")
       count = int(attrs["count"])
-      image_shape = tuple(int(s) for s in attrs["image_shape"])
+      image_shape = tuple(int(s) for s in np.ravel(attrs["image_shape"]))
       storage = str(attrs["storage"])
+      if (count < 0 or len(image_shape) != 2 or min(image_shape) < 1 or
+          storage not in ("uint8", "float16")):
+        raise source_lib.DataError(
+            path, f"has attributes count={count}, image_shape={image_shape}"
+            f", storage={storage!r}; not a cache of images")
+      input_files.check_pixels(path, *image_shape)  # read() allocates them
       images = f[IMAGES]
       if images.shape != (count, *image_shape) or images.dtype != storage:
         raise source_lib.DataError(
             path, f"images are {images.shape} {images.dtype}, attributes "
             f"say ({count}, {image_shape}) {storage}")
       frame = read_frame(f[FRAME], count)
+      if list(frame.columns[:1]) != ["filename"]:
+        raise source_lib.DataError(path, "has no filename as its first "
+                                   "frame column")
   except source_lib.DataError:
     raise
-  except (OSError, KeyError, ValueError) as e:
-    raise source_lib.DataError(path, "is not a readable data.prepare cache "
-                               f"({e})".replace("\n", " "))
-  return CacheSource(path, f"h5:{path}", frame, image_shape, storage)
+  except Exception as e:  # h5py raises many types on a damaged file.
+    raise source_lib.DataError(
+        path, f"is not a readable data.prepare cache ({type(e).__name__}: "
+        f"{e})") from None
+  source = CacheSource(path, f"h5:{path}", frame, image_shape, storage)
+  if "made_by" in attrs:
+    source.made_by = str(attrs["made_by"])
+  return source
 
 
 def from_spec(path: str, options: Dict[str, str],

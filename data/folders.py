@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core import files
+from data import input_files
 from data import source as source_lib
 from data import spec_options
 
@@ -34,17 +35,10 @@ def list_images(folder: str):
 
 
 def read_gray(path: str) -> np.ndarray:
-  """Reads one image as 8-bit grayscale; DataError if unreadable/truncated."""
-  if os.path.getsize(path) == 0:
-    raise source_lib.DataError(path, "is an empty file")
-  data = np.fromfile(path, np.uint8)
+  """Reads one image as 8-bit grayscale; DataError if unreadable, truncated
+  or over the input caps (data/input_files.py)."""
   # IMREAD_UNCHANGED first, so 16-bit and alpha images are handled on purpose.
-  image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-  if image is None:
-    raise source_lib.DataError(path, "cannot be decoded as an image "
-                               "(unreadable or truncated)")
-  if _is_truncated(path, data):
-    raise source_lib.DataError(path, "is truncated (image data ends early)")
+  image = input_files.read_image(path, cv2.IMREAD_UNCHANGED)
   if image.ndim == 3:
     code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
     image = cv2.cvtColor(image, code)
@@ -54,24 +48,14 @@ def read_gray(path: str) -> np.ndarray:
   return image
 
 
-def _is_truncated(path: str, data: np.ndarray) -> bool:
-  """OpenCV decodes many truncated files silently; check the end markers."""
-  lower = path.lower()
-  if lower.endswith(".png"):
-    return bytes(data[-12:][4:8]) != b"IEND"
-  if lower.endswith((".jpg", ".jpeg")):
-    tail = bytes(data[-64:]).rstrip(b"\x00")
-    return not tail.endswith(b"\xff\xd9")
-  return False
-
-
 def _read_labels(folder: str, names) -> pd.DataFrame:
   path = os.path.join(folder, LABELS_FILE)
   if not os.path.exists(path):
     return pd.DataFrame({"filename": names})
   try:
     frame = pd.read_csv(path)
-  except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+  except (pd.errors.ParserError, pd.errors.EmptyDataError,
+          UnicodeDecodeError) as e:
     raise source_lib.DataError(path, f"is not a readable CSV ({e})".replace(
         "\n", " "))
   if "filename" not in frame.columns:
@@ -99,6 +83,9 @@ def load_folder(folder: str,
   if not names:
     raise source_lib.DataError(folder, "holds no PNG or JPEG images")
   frame = _read_labels(folder, names)
+  if frame.empty:
+    raise source_lib.DataError(os.path.join(folder, LABELS_FILE),
+                               "names no image (no rows)")
   images = []
   first_shape = None
   for name in frame["filename"]:
@@ -137,11 +124,14 @@ def write_images(folder: str, frame: pd.DataFrame, images: np.ndarray,
   (labels refer to them); JPEG names are written at quality 100, everything
   else as PNG. Every name is checked to stay inside `folder` first
   (source.path_inside; `origin`, the source the frame came from, is named
-  in the error).
+  in the error). With `write_labels`, an old labels.csv is removed before
+  the first image and the new one written last (`write_labels_file`).
   """
   names = list(frame["filename"])
   paths = [source_lib.path_inside(folder, name, origin or folder)
            for name in names]  # All checked before the first write.
+  if write_labels:
+    remove_labels(folder)
   pixels = source_lib.unit_to_uint8(images[..., 0])
   for name, path, image in zip(names, paths, pixels):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -150,9 +140,27 @@ def write_images(folder: str, frame: pd.DataFrame, images: np.ndarray,
     ok, encoded = cv2.imencode(ext, image, params)
     if not ok:
       raise source_lib.DataError(path, "could not be encoded")
-    files.write_atomic(path, encoded.tobytes())
+    # Unsynced, one disk flush per image would be most of the time; the
+    # labels.csv written after them (`write_labels_file`) flushes them all.
+    files.write_atomic(path, encoded.tobytes(), sync=False)
   if write_labels:
-    write_frame(os.path.join(folder, LABELS_FILE), frame)
+    write_labels_file(folder, frame)
+
+
+def remove_labels(folder: str) -> None:
+  """Removes FOLDER/labels.csv, if any, before images are written there.
+
+  labels.csv is the marker of a complete folder, written after its images:
+  an old one beside half-rewritten images would vouch for a mix.
+  """
+  files.remove(os.path.join(folder, LABELS_FILE))
+
+
+def write_labels_file(folder: str, frame: pd.DataFrame) -> None:
+  """Writes FOLDER/labels.csv once the images written before it are on
+  disk: the marker of a complete folder."""
+  files.sync_all()
+  write_frame(os.path.join(folder, LABELS_FILE), frame)
 
 
 def write_frame(path: str, frame: pd.DataFrame) -> None:

@@ -47,9 +47,9 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
-import scipy.io
 
 from data import gaze_vectors
+from data import input_files
 from data import source as source_lib
 from data import spec_options
 from data import unityeyes
@@ -91,12 +91,7 @@ def load_day(path: str) -> Day:
   Raises:
     DataError: unreadable file, a missing variable or field, wrong shapes.
   """
-  try:
-    mat = scipy.io.loadmat(path, struct_as_record=False, squeeze_me=True)
-  except Exception as e:  # scipy raises many types on corrupt files.
-    fault = " ".join(str(e).split())[:120]
-    raise DataError(path, f"is not a readable MATLAB v5 file "
-                    f"({type(e).__name__}: {fault})")
+  mat = input_files.load_mat(path, struct_as_record=False, squeeze_me=True)
   for name in ("data", "filenames"):
     if name not in mat:
       raise DataError(path, f"has no variable {name!r}")
@@ -120,11 +115,13 @@ def load_day(path: str) -> Day:
         if value.dtype != np.uint8:
           raise DataError(path, f"{key} is {value.dtype}, expected uint8")
       else:
-        try:
-          value = value.astype(np.float64).reshape(n, 3)
-        except (ValueError, TypeError):
+        if value.dtype.kind not in "biuf":  # text, cells, complex numbers
+          raise DataError(path, f"{key} is {value.dtype}, expected real "
+                          "numbers")
+        if value.size != 3 * n:
           raise DataError(path, f"{key} has shape {value.shape}, expected "
                           f"({n}, 3) for {n} filenames")
+        value = value.astype(np.float64).reshape(n, 3)
         if not np.all(np.isfinite(value)):
           raise DataError(path, f"{key} holds non-finite values")
       fields[field][eye] = value

@@ -54,8 +54,8 @@ from typing import Dict, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import pandas as pd
-import scipy.io
 
+from data import input_files
 from data import source as source_lib
 from data import spec_options
 
@@ -69,6 +69,10 @@ FX = 588.03
 # surfaces and fingertips extend about 10-15 mm beyond the joint centres.
 CROP_MARGIN_MM = 30.0
 NUM_JOINTS = 36
+# Bound on joint_uvd values: 150 frame widths (px) or 100 m (mm), far beyond
+# any real annotation; a larger one is a damaged file, and would overflow
+# the crop's arithmetic.
+MAX_JOINT_VALUE = 1e5
 # Tompson et al.'s 14 evaluation joints (deep-prior-pp restrictedJointsEval):
 # 4 fingers x (tip, middle), thumb tip and two thumb joints, 3 palm points.
 EVAL_JOINTS = (0, 3, 6, 9, 12, 15, 18, 21, 24, 25, 27, 30, 31, 32)
@@ -118,9 +122,7 @@ def encode_depth(depth_mm: np.ndarray) -> np.ndarray:
 
 def read_depth_png(path: str) -> np.ndarray:
   """Reads one NYU depth/synthdepth PNG as uint16 mm (480, 640)."""
-  bgr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-  if bgr is None:
-    raise source_lib.DataError(path, "cannot be read as an image")
+  bgr = input_files.read_image(path, cv2.IMREAD_UNCHANGED)
   if bgr.shape != (FRAME_HEIGHT, FRAME_WIDTH, 3) or bgr.dtype != np.uint8:
     raise source_lib.DataError(
         path, f"is {'x'.join(map(str, bgr.shape))} {bgr.dtype}; NYU depth "
@@ -205,10 +207,7 @@ def _load_joints(path: str, num_views: int) -> np.ndarray:
   if not os.path.isfile(path):
     raise source_lib.DataError(path, "is missing (every NYU split folder "
                                "holds joint_data.mat)")
-  try:
-    mat = scipy.io.loadmat(path, variable_names=["joint_uvd"])
-  except (ValueError, OSError, TypeError) as e:
-    raise source_lib.DataError(path, f"is not a readable MATLAB file ({e})")
+  mat = input_files.load_mat(path, variable_names=["joint_uvd"])
   if "joint_uvd" not in mat:
     raise source_lib.DataError(path, "has no joint_uvd variable")
   uvd = np.asarray(mat["joint_uvd"])
@@ -241,6 +240,14 @@ class NyuHandSource(source_lib.ImageSource):
               os.path.join(folder, f"{kind}_{stem}"),
               f"is missing ({kind} of frame {n}, Kinect {k})")
     joints = uvd[kinect - 1, number - 1]  # (M, 36, 3)
+    with np.errstate(invalid="ignore"):  # NaN compares False: refused too
+      bad = ~(np.abs(joints) <= MAX_JOINT_VALUE).all(axis=(1, 2))
+    if bad.any():
+      i = int(np.argmax(bad))
+      raise source_lib.DataError(
+          os.path.join(folder, JOINT_FILE), f"joint_uvd of frame "
+          f"{number[i]}, Kinect {kinect[i]} holds values that are not "
+          f"finite or beyond +-{MAX_JOINT_VALUE:g} (px, mm)")
     boxes = np.stack(crop_box(joints), axis=-1)  # (M, 3)
     uv = joints_to_crop(joints[:, EVAL_JOINTS, :2],
                         tuple(boxes[:, None, i] for i in range(3)),

@@ -14,8 +14,18 @@ with ``source.read`` in parallel map calls.
 Keep iterators over such batch-by-batch streams local to a function: an
 endless iterator still alive at interpreter exit can deadlock the teardown
 (its in-flight ``numpy_function`` reads wait for the GIL that teardown holds).
+
+A bad file met by such a read raises :class:`data.source.DataError` in a
+tf.data thread; the consumer gets a TensorFlow ``OpError`` instead.
+Consume a pipeline inside :func:`reader_errors` to get the reader's own
+DataError back (one line at a binary's error exit, core/cli.py).
 """
 
+import collections
+import contextlib
+import itertools
+import re
+import threading
 from typing import Optional
 
 import numpy as np
@@ -24,6 +34,78 @@ import tensorflow as tf
 from data import source as source_lib
 
 DEFAULT_IN_MEMORY_BYTES = 4 << 30
+# DataErrors of reads in tf.data threads, by number, for reader_errors; the
+# consumer meets the first failing batch, so the last few suffice.
+_ERROR_TAG = "data.source.DataError"
+_KEPT_ERRORS = 16
+_errors = collections.OrderedDict()
+_errors_lock = threading.Lock()
+_error_numbers = itertools.count()
+
+
+def _keep(error: source_lib.DataError) -> int:
+  """Keeps `error` for reader_errors; returns its number."""
+  number = next(_error_numbers)
+  with _errors_lock:
+    _errors[number] = (error.path, error.fault)
+    while len(_errors) > _KEPT_ERRORS:
+      _errors.popitem(last=False)
+  return number
+
+
+def _read_in_graph(source: source_lib.ImageSource, indices):
+  """``source.read(indices)`` in a graph: (b, H, W, 1) float32.
+
+  A DataError of the read fails the graph with an assertion naming the
+  error's number and message, which :func:`reader_errors` turns back into
+  the DataError. (Raised through ``numpy_function`` it would reach the
+  consumer, and TensorFlow's log, with its Python traceback.)
+  """
+
+  def read(i):
+    try:
+      return (source.read(np.asarray(i)).astype(np.float32), np.int64(-1),
+              b"")
+    except source_lib.DataError as e:
+      return (np.zeros((0, *source.image_shape, 1), np.float32),
+              np.int64(_keep(e)), str(e).encode())
+
+  images, number, message = tf.numpy_function(
+      read, [indices], (tf.float32, tf.int64, tf.string), stateful=False)
+  check = tf.debugging.Assert(number < 0, [_ERROR_TAG, number, message])
+  with tf.control_dependencies([check]):
+    images = tf.identity(images)
+  return tf.ensure_shape(images, [None, *source.image_shape, 1])
+
+
+@contextlib.contextmanager
+def reader_errors():
+  """Raises a reader's DataError that failed a pipeline as that DataError.
+
+  Around the consumption of a pipeline of this module (iterating it, or a
+  training loop that does): the ``OpError`` of a read's DataError is
+  replaced by a copy of the DataError (without TensorFlow's traceback);
+  any other error passes unchanged.
+  """
+  try:
+    yield
+  except tf.errors.OpError as e:
+    error = data_error_of(e)
+    if error is None:
+      raise
+    raise error from None
+
+
+def data_error_of(error: BaseException) -> Optional[source_lib.DataError]:
+  """The reader's DataError that `error` (a pipeline's failure in this
+  process) stands for, or None if it stands for none."""
+  if not isinstance(error, tf.errors.OpError):
+    return None
+  match = re.search(rf"\[{re.escape(_ERROR_TAG)}\] \[(\d+)\]",
+                    error.message)
+  with _errors_lock:
+    kept = _errors.get(int(match.group(1))) if match else None
+  return None if kept is None else source_lib.DataError(*kept)
 
 
 def _positions_to_indices(positions, n, seed):
@@ -59,13 +141,7 @@ def _reader(source: source_lib.ImageSource, in_memory_bytes: int):
   if len(source) * height * width * 4 <= in_memory_bytes:
     images = tf.constant(source.read_all())
     return lambda idx: tf.gather(images, idx)
-
-  def read(idx):
-    out = tf.numpy_function(
-        lambda i: source.read(np.asarray(i)).astype(np.float32), [idx],
-        tf.float32, stateful=False)
-    return tf.ensure_shape(out, [None, height, width, 1])
-  return read
+  return lambda idx: _read_in_graph(source, idx)
 
 
 def stream(source: source_lib.ImageSource,
@@ -108,14 +184,10 @@ def ordered(source: source_lib.ImageSource,
   """Every image once, in index order, last batch possibly short."""
   n = len(source)
   ds = tf.data.Dataset.range(0, n, batch_size)
-  height, width = source.image_shape
 
   def load(start):
     idx = tf.range(start, tf.minimum(start + batch_size, n))
-    images = tf.numpy_function(
-        lambda i: source.read(np.asarray(i)).astype(np.float32), [idx],
-        tf.float32, stateful=False)
-    images = tf.ensure_shape(images, [None, height, width, 1])
+    images = _read_in_graph(source, idx)
     if not label_columns:
       return images
     return images, tf.gather(tf.constant(source.labels(label_columns)), idx)

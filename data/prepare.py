@@ -24,10 +24,11 @@ _IMAGE_SIZE = flags.DEFINE_string("image_size", None, "HEIGHTxWIDTH to read "
 _CHUNK = flags.DEFINE_integer("chunk", 4096, "Images read and written per "
                               "step (bounds the memory used).", lower_bound=1)
 flags.mark_flags_as_required(["source", "output"])
+_INPUT_LIMITS = cli.define_input_limits()
 
 
 def main(argv):
-  cli.start(argv)
+  cli.start(argv, input_limits=_INPUT_LIMITS)
   source = specs.open_source(_SOURCE.value,
                              specs.parse_image_size(_IMAGE_SIZE.value))
   cache.write_cache(source, _OUTPUT.value, chunk=_CHUNK.value,

@@ -24,6 +24,7 @@ import numpy as np
 
 from core import cli
 from core import files
+from data import input_files
 from data import source as source_lib
 from data import specs
 
@@ -77,8 +78,12 @@ def draw_grid(source: source_lib.ImageSource, rows: int, cols: int,
                      f"{scale}")
   height, width = source.image_shape
   count = min(rows * cols, len(source))
-  canvas = np.empty(grid_size(rows, cols, source.image_shape, scale) + (3,),
-                    np.uint8)
+  size = grid_size(rows, cols, source.image_shape, scale)
+  # The grid is an image too: a typo such as --scale=300 must not try to
+  # allocate terabytes.
+  input_files.check_pixels(f"a grid of {rows}x{cols} images at scale "
+                           f"{scale}", *size)
+  canvas = np.empty(size + (3,), np.uint8)
   canvas[:] = _BACKGROUND
   _put_text(canvas, f"{title}  ({len(source)} images, {height}x{width})",
             (PAD + 2, TITLE_HEIGHT - 6), canvas.shape[1] - 2 * PAD)
@@ -134,16 +139,18 @@ def write_png(image: np.ndarray, path: str) -> None:
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "SPEC of the source to show.")
 flags.DEFINE_string("output", None, "PNG file to write.")
-flags.DEFINE_integer("rows", 4, "Rows of the grid.")
-flags.DEFINE_integer("cols", 8, "Columns of the grid.")
-flags.DEFINE_integer("scale", 3, "Integer upscaling of each image.")
+flags.DEFINE_integer("rows", 4, "Rows of the grid.", lower_bound=1)
+flags.DEFINE_integer("cols", 8, "Columns of the grid.", lower_bound=1)
+flags.DEFINE_integer("scale", 3, "Integer upscaling of each image.",
+                     lower_bound=1)
 flags.DEFINE_string("image_size", None,
                     "HEIGHTxWIDTH to open the source at (default: its own).")
 flags.mark_flags_as_required(["source", "output"])
+_INPUT_LIMITS = cli.define_input_limits()
 
 
 def main(argv):
-  cli.start(argv)
+  cli.start(argv, input_limits=_INPUT_LIMITS)
   source = specs.open_source(FLAGS.source,
                              specs.parse_image_size(FLAGS.image_size))
   grid = draw_grid(source, FLAGS.rows, FLAGS.cols, FLAGS.scale, FLAGS.source)

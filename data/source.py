@@ -25,7 +25,7 @@ Conventions shared by all sources:
 
 import abc
 import os
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ class DataError(ValueError):
   """Malformed or missing input data. The message is one line: 'PATH: fault'."""
 
   def __init__(self, path, fault: str):
+    # A fault often quotes the file (a value, a library's message): its
+    # line breaks and runs of spaces become single spaces.
+    fault = " ".join(str(fault).split())
     super().__init__(f"{path}: {fault}")
     self.path = str(path)
     self.fault = fault
@@ -80,9 +83,18 @@ class ImageSource(abc.ABC):
     self.description = description
     self.frame = frame.reset_index(drop=True)
     self.image_shape = tuple(int(s) for s in image_shape)
+    # What made these images when the SPEC alone does not say (e.g. the
+    # refiner of a refined set): a digest recorded with them, or None.
+    self.made_by: Optional[str] = None
 
   def __len__(self) -> int:
     return len(self.frame)
+
+  @property
+  def identity(self) -> Dict[str, Optional[str]]:
+    """What determines these images, for a run's provenance: the SPEC and
+    what made the data."""
+    return {"spec": self.description, "made_by": self.made_by}
 
   @property
   def filenames(self) -> Sequence[str]:
@@ -151,6 +163,7 @@ class SubsetSource(ImageSource):
                      parent.frame.iloc[indices], parent.image_shape)
     self.parent = parent
     self.indices = indices
+    self.made_by = parent.made_by
 
   def read(self, indices):
     return self.parent.read(self.indices[np.asarray(indices, np.int64)])

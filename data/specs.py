@@ -23,6 +23,7 @@ import importlib
 from typing import Dict, Optional, Tuple
 import urllib.parse
 
+from data import input_files
 from data import source as source_lib
 
 # KIND -> module that implements it. Embedded names are bare (no PATH).
@@ -43,7 +44,12 @@ _EMBEDDED = {
 
 
 def parse_image_size(text: Optional[str]) -> Optional[Tuple[int, int]]:
-  """'35x55' -> (35, 55) (height x width); None or '' -> None."""
+  """'35x55' -> (35, 55) (height x width); None or '' -> None.
+
+  Raises:
+    ValueError: not HEIGHTxWIDTH, not positive, or over the pixel cap
+      (data.input_files; every image is made at this size).
+  """
   if not text:
     return None
   try:
@@ -52,6 +58,7 @@ def parse_image_size(text: Optional[str]) -> Optional[Tuple[int, int]]:
     raise ValueError(f"image size {text!r} is not HEIGHTxWIDTH, e.g. 35x55")
   if height <= 0 or width <= 0:
     raise ValueError(f"image size {text!r} must be positive")
+  input_files.check_pixels(f"image size {text!r}", height, width)
   return height, width
 
 

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from data import gaze_vectors
+from data import input_files
 from data import source as source_lib
 from data import spec_options
 
@@ -137,13 +138,11 @@ def parse_json(path: str) -> List[float]:
   Raises:
     DataError: unreadable or invalid JSON, a missing key, a malformed value.
   """
+  text = input_files.read_bytes(path)
   try:
-    with open(path, "rb") as f:
-      data = json.loads(f.read())
-  except OSError as e:
-    raise DataError(path, f"cannot be read ({e.strerror or e})")
-  except (ValueError, UnicodeDecodeError) as e:
-    raise DataError(path, f"is not valid JSON ({e})")
+    data = json.loads(text)
+  except (ValueError, RecursionError) as e:  # RecursionError: deep nesting
+    raise DataError(path, f"is not valid JSON ({e})") from None
   margin = _points(data, "interior_margin_2d", path, 9)
   caruncle = _points(data, "caruncle_2d", path, 1)
   look_vec = _numbers(_field(data, "eye_details.look_vec", path),
@@ -206,27 +205,6 @@ def crop_eye(gray: np.ndarray, crop: np.ndarray) -> np.ndarray:
   matrix = np.array([[scale, 0.0, 0.5 * ow - scale * middle_x],
                      [0.0, scale, 0.5 * oh - scale * middle_y]])
   return cv2.warpAffine(gray, matrix, (ow, oh))
-
-
-def load_gray_jpeg(path: str) -> np.ndarray:
-  """Decodes a JPEG to uint8 grayscale, refusing empty or truncated files.
-
-  OpenCV decodes a truncated JPEG without error (the missing rows come out
-  gray), so the end-of-image marker is checked explicitly.
-  """
-  try:
-    with open(path, "rb") as f:
-      data = f.read()
-  except OSError as e:
-    raise DataError(path, f"cannot be read ({e.strerror or e})")
-  if not data:
-    raise DataError(path, "is empty (0 bytes)")
-  if not data.rstrip(b"\x00\r\n\t ").endswith(b"\xff\xd9"):
-    raise DataError(path, "is truncated (no JPEG end-of-image marker)")
-  gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-  if gray is None:
-    raise DataError(path, "is not a decodable JPEG image")
-  return gray
 
 
 def _sort_key(stem: str):
@@ -331,7 +309,8 @@ class UnityEyesSource(source_lib.ImageSource):
     indices = np.asarray(indices, np.int64).reshape(-1)
     out = np.empty((len(indices),) + self.image_shape, np.uint8)
     for k, i in enumerate(indices):
-      eye = crop_eye(load_gray_jpeg(self.image_path(i)), self.crops[i])
+      gray = input_files.read_image(self.image_path(i), cv2.IMREAD_GRAYSCALE)
+      eye = crop_eye(gray, self.crops[i])
       if self.equalize:
         eye = cv2.equalizeHist(eye)
       out[k] = resize_eye(eye, self.image_shape)

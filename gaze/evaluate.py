@@ -4,9 +4,10 @@ r"""Evaluates a trained gaze estimator on a labelled test source.
         --test=embedded-eyes-real?split=test [--output=/tmp/g/eval_real]
 
 Reads WORKDIR/estimator.keras, opens the test source at the model's input
-size, and writes metrics.json (mean, median, % within 5..20 degrees, n),
-errors.csv (per image), curve.csv (Fig. 7's cumulative curve) and flags.txt
-to OUTPUT (default WORKDIR/eval).
+size, and writes flags.txt, errors.csv (per image), curve.csv (Fig. 7's
+cumulative curve) and, last, metrics.json (mean, median, % within 5..20
+degrees, n) to OUTPUT (default WORKDIR/eval): an OUTPUT with metrics.json
+holds a whole evaluation.
 """
 
 import json

@@ -145,7 +145,7 @@ _write_atomic = files.write_atomic
 
 
 def train(hparams: HParams, train_source: source_lib.ImageSource,
-          workdir: str) -> Dict[str, object]:
+          workdir: str, overwrite: bool = False) -> Dict[str, object]:
   """Trains the gaze CNN on a labelled source; returns the final statistics.
 
   Args:
@@ -153,6 +153,8 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
     train_source: images of the training domain with GAZE_COLUMNS labels;
       `schedule.validation_fraction` of it is held out for validation.
     workdir: where the model, log and checkpoints go (created if missing).
+    overwrite: start afresh in a workdir this project made (it is emptied
+      first); without it, a workdir of another training is refused.
 
   Returns:
     The statistics also written to `workdir/DONE` (JSON): steps, best_step,
@@ -161,12 +163,17 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
 
   Raises:
     DataError: the source has no gaze labels or is too small to split.
+    ProvenanceError: the workdir holds another training or is in use.
   """
-  os.makedirs(workdir, exist_ok=True)
-  done = estimator.read_done(workdir)
-  if done is not None:
-    return done
+  with estimator.open_workdir(workdir, hparams, train_source,
+                             overwrite) as done:
+    return done if done is not None else _train(hparams, train_source,
+                                                workdir)
 
+
+def _train(hparams: HParams, train_source: source_lib.ImageSource,
+           workdir: str) -> Dict[str, object]:
+  """`train` in a workdir this run holds, not yet DONE."""
   schedule = hparams.schedule
   train_source.labels(source_lib.GAZE_COLUMNS)  # Fail now if unlabelled.
   train_src, val_src = source_lib.split_train_validation(train_source,
@@ -208,7 +215,7 @@ def evaluate(model_or_path: Union[keras.Model, str],
              thresholds=metrics.REPORT_THRESHOLDS) -> Dict[str, object]:
   """Angular error of a gaze model on a labelled test source.
 
-  Writes to `output_dir`:
+  Writes to `output_dir` (metrics.json last, see `write_evaluation`):
     metrics.json  n, mean_deg, median_deg, pct_within {d: %} (d in degrees)
     errors.csv    filename, error_deg, pred_x/y/z, gaze_x/y/z per image
     curve.csv     distance_deg, pct_within: the cumulative curve (Fig. 7)
@@ -242,12 +249,17 @@ def evaluate(model_or_path: Union[keras.Model, str],
 def write_evaluation(predicted: np.ndarray, labels: np.ndarray, filenames,
                      output_dir: str,
                      thresholds=metrics.REPORT_THRESHOLDS) -> Dict[str, object]:
-  """Writes metrics.json, errors.csv and curve.csv of predictions (any
-  gaze predictor: the CNN here, the k-NN baseline); returns the metrics."""
+  """Writes errors.csv, curve.csv and metrics.json of predictions (any
+  gaze predictor: the CNN here, the k-NN baseline); returns the metrics.
+
+  metrics.json is written last (and an old one removed first): a folder
+  with it holds a whole evaluation, which the benchmarks skip.
+  """
   errors = metrics.angular_error(predicted, labels)
   result = metrics.summary(errors, thresholds)
   os.makedirs(output_dir, exist_ok=True)
-  files.write_json(os.path.join(output_dir, "metrics.json"), result)
+  metrics_path = os.path.join(output_dir, "metrics.json")
+  files.remove(metrics_path)
   rows = [[name, f"{e:.6f}", *(f"{v:.6f}" for v in p),
            *(f"{v:.6f}" for v in t)]
           for name, e, p, t in zip(filenames, errors, predicted, labels)]
@@ -258,4 +270,5 @@ def write_evaluation(predicted: np.ndarray, labels: np.ndarray, filenames,
   files.write_atomic(os.path.join(output_dir, "curve.csv"), files.csv_text(
       ("distance_deg", "pct_within"),
       [[f"{d:g}", f"{p:.4f}"] for d, p in zip(grid, curve)]))
+  files.write_json(metrics_path, result)
   return result

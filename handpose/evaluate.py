@@ -4,10 +4,11 @@ r"""Evaluates a trained hand-pose estimator on a labelled test source.
         --test=nyu:/data/nyu/test?domain=real [--output=/tmp/h/eval_real]
 
 Reads WORKDIR/estimator.keras, opens the test source at the model's input
-size, and writes metrics.json (mean error and % of joints / of images within
-d = 1..10 pixels of the 64 x 64 grid; Table 4 is d = 5), errors.csv (per
-image and joint), curve.csv (Fig. 12's cumulative curve) and flags.txt to
-OUTPUT (default WORKDIR/eval).
+size, and writes flags.txt, errors.csv (per image and joint), curve.csv
+(Fig. 12's cumulative curve) and, last, metrics.json (mean error and % of
+joints / of images within d = 1..10 pixels of the 64 x 64 grid; Table 4 is
+d = 5) to OUTPUT (default WORKDIR/eval): an OUTPUT with metrics.json holds a
+whole evaluation.
 """
 
 import json

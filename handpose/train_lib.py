@@ -252,7 +252,7 @@ def _in_batches(images: np.ndarray, batch_size: int):
 
 
 def train(hparams: HParams, train_source: source_lib.ImageSource,
-          workdir: str) -> Dict[str, object]:
+          workdir: str, overwrite: bool = False) -> Dict[str, object]:
   """Trains the hourglass estimator on a labelled source.
 
   Args:
@@ -260,6 +260,8 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
     train_source: depth crops of the training domain with JOINT_COLUMNS
       labels; `schedule.validation_fraction` of it is held out.
     workdir: where the model, log and checkpoints go (created if missing).
+    overwrite: start afresh in a workdir this project made (it is emptied
+      first); without it, a workdir of another training is refused.
 
   Returns:
     The statistics also written to `workdir/DONE` (JSON): steps, best_step,
@@ -268,12 +270,17 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
 
   Raises:
     DataError: the source has no joint labels or is too small to split.
+    ProvenanceError: the workdir holds another training or is in use.
   """
-  os.makedirs(workdir, exist_ok=True)
-  done = estimator.read_done(workdir)
-  if done is not None:
-    return done
+  with estimator.open_workdir(workdir, hparams, train_source,
+                             overwrite) as done:
+    return done if done is not None else _train(hparams, train_source,
+                                                workdir)
 
+
+def _train(hparams: HParams, train_source: source_lib.ImageSource,
+           workdir: str) -> Dict[str, object]:
+  """`train` in a workdir this run holds, not yet DONE."""
   train_source.labels(JOINT_COLUMNS)  # Fail now if unlabelled.
   schedule = hparams.schedule
   train_src, val_src = source_lib.split_train_validation(train_source,
@@ -351,9 +358,11 @@ def write_evaluation(pred_uv: np.ndarray, true_uv: np.ndarray, filenames,
                      grid_size: int = metrics.PAPER_GRID,
                      thresholds=metrics.REPORT_THRESHOLDS
                     ) -> Dict[str, object]:
-  """Writes metrics.json, errors.csv and curve.csv of joint predictions.
+  """Writes errors.csv, curve.csv and metrics.json of joint predictions.
 
-  Files in `output_dir` (each written atomically):
+  Files in `output_dir` (each written atomically; metrics.json last, an
+  old one removed first, so a folder with it holds a whole evaluation,
+  which the benchmarks skip):
     metrics.json  metrics.summary of the joint errors (per joint and per
                   image), grid_size, "on_grid" (the same statistics with
                   both positions rounded to grid pixel centres: Fig. 12's
@@ -396,7 +405,8 @@ def write_evaluation(pred_uv: np.ndarray, true_uv: np.ndarray, filenames,
                                                      per_image=True)[1]],
   }
   os.makedirs(output_dir, exist_ok=True)
-  files.write_json(os.path.join(output_dir, "metrics.json"), result)
+  metrics_path = os.path.join(output_dir, "metrics.json")
+  files.remove(metrics_path)
 
   joints = errors.shape[1]
   header = ("filename", "mean_error_px", "max_error_px",
@@ -419,4 +429,5 @@ def write_evaluation(pred_uv: np.ndarray, true_uv: np.ndarray, filenames,
        "pct_within_on_grid"),
       [[f"{d:g}", f"{a:.4f}", f"{b:.4f}", f"{c:.4f}"]
        for d, a, b, c in zip(grid, per_joint, per_image, snapped)]))
+  files.write_json(metrics_path, result)
   return result

@@ -26,11 +26,13 @@ flags.DEFINE_integer("batch_size", 256, "Images per inference batch.",
 flags.DEFINE_string("snapshot", "", "Use this snapshot's weights (a file in "
                     "WORKDIR/snapshots) instead of the final refiner.")
 _THREADS = cli.define_threads()
+_INPUT_LIMITS = cli.define_input_limits()
 flags.mark_flags_as_required(["workdir", "input", "output"])
 
 
 def main(argv):
-  cli.start(argv, _THREADS.value)  # Thread pools before any TF op runs.
+  # Thread pools before any TF op runs.
+  cli.start(argv, _THREADS.value, _INPUT_LIMITS)
   # Imports after flag parsing keep --help fast.
   from data import specs  # pylint: disable=g-import-not-at-top
   from refiner import refine_lib  # pylint: disable=g-import-not-at-top

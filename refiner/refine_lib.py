@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from core import progress as progress_lib
+from core import provenance
 from data import folders
 from data import source as source_lib
 
@@ -30,6 +31,12 @@ class RefinedSource(source_lib.ImageSource):
                      parent.image_shape)
     self.parent = parent
     self.refiner = refiner
+    # Refined by these weights from that input: a refined set written to
+    # disk carries it, so what trains on it notices a new refiner.
+    if isinstance(refiner, keras.Model):
+      self.made_by = provenance.digest({
+          "refiner": provenance.arrays_digest(refiner.get_weights()),
+          "input": parent.identity})
     self.batch_size = batch_size
     self._memo = None
     self._done = None
@@ -63,8 +70,10 @@ def refine_source(refiner: keras.Model, source: source_lib.ImageSource,
   """Refines every image of `source` into `output` (folder or FILE.h5).
 
   Folder output: images under their source file names (8-bit PNG/JPEG) and
-  labels.csv with the source's frame unchanged. HDF5 output: a data.prepare
-  cache (exact values). Returns the number of images written.
+  labels.csv with the source's frame unchanged, written last (an old one is
+  removed first), so a folder with labels.csv is a complete refined copy.
+  HDF5 output: a data.prepare cache (exact values; written whole, then
+  renamed). Returns the number of images written.
   """
   refined = RefinedSource(source, refiner, batch_size)
   stream = sys.stderr if show_progress else None
@@ -74,6 +83,7 @@ def refine_source(refiner: keras.Model, source: source_lib.ImageSource,
     return len(refined)
   for name in refined.frame["filename"]:  # Every name, before any write.
     source_lib.path_inside(output, name, source.description)
+  folders.remove_labels(output)
   os.makedirs(output, exist_ok=True)
   progress = progress_lib.Progress(len(refined), "refine", "img", stream)
   for start in range(0, len(refined), batch_size):
@@ -82,6 +92,6 @@ def refine_source(refiner: keras.Model, source: source_lib.ImageSource,
                          refined.read(indices), write_labels=False,
                          origin=source.description)
     progress.update(len(indices))
-  # Labels last: a folder with labels.csv is a complete refined copy.
-  folders.write_frame(os.path.join(output, folders.LABELS_FILE), refined.frame)
+  # Last: the marker of a complete refined copy.
+  folders.write_labels_file(output, refined.frame)
   return len(refined)

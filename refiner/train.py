@@ -31,6 +31,10 @@ flags.DEFINE_string("image_size", None,
 flags.DEFINE_string("workdir", None, "Where checkpoints, summaries and the "
                     "exported refiner go.")
 flags.mark_flag_as_required("workdir")
+flags.DEFINE_bool("overwrite", False, "Start afresh: empty the workdir first "
+                  "(only a workdir this project made). Without it a workdir "
+                  "of another run (other flags or data) is refused, and the "
+                  "same run resumes.")
 
 # Algorithm 1.
 flags.DEFINE_integer("batch_size", 32,
@@ -132,6 +136,8 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored"],
                   "'mirrored' trains under tf.distribute.MirroredStrategy "
                   "on all local GPUs (or CPUs).")
 _THREADS = cli.define_threads()
+_INPUT_LIMITS = cli.define_input_limits()
+_INPUT_LIMITS = cli.define_input_limits()
 flags.DEFINE_integer("seed", 0, "Seed of data order, history sampling and "
                      "initial weights.")
 
@@ -172,7 +178,8 @@ def _hparams(image_shape):
 
 
 def main(argv):
-  cli.start(argv, _THREADS.value)  # Thread pools before any TF op runs.
+  # Thread pools before any TF op runs.
+  cli.start(argv, _THREADS.value, _INPUT_LIMITS)
   # Imports after flag parsing keep --help fast.
   from data import specs  # pylint: disable=g-import-not-at-top
   from refiner import train_lib  # pylint: disable=g-import-not-at-top
@@ -180,13 +187,15 @@ def main(argv):
   synthetic, real = train_lib.open_sources(
       FLAGS.synthetic, FLAGS.real, specs.parse_image_size(FLAGS.image_size))
   hparams = _hparams(synthetic.image_shape)
-  train_lib.check_workdir(FLAGS.workdir, hparams)  # Before writing into it.
-  cli.write_flags_file(FLAGS.workdir)
-  trainer = train_lib.run_training(
-      hparams, synthetic, real, FLAGS.workdir, strategy=FLAGS.strategy,
-      stop_after=FLAGS.stop_after, checkpoint_every=FLAGS.checkpoint_every,
-      log_every=FLAGS.log_every, image_every=FLAGS.image_every,
-      snapshot_every=FLAGS.snapshot_every)
+  # Held before flags.txt is written: a refused run leaves the folder as is.
+  with train_lib.claim_workdir(FLAGS.workdir, hparams, synthetic, real,
+                               FLAGS.overwrite):
+    cli.write_flags_file(FLAGS.workdir)
+    trainer = train_lib.run_training(
+        hparams, synthetic, real, FLAGS.workdir, strategy=FLAGS.strategy,
+        stop_after=FLAGS.stop_after, checkpoint_every=FLAGS.checkpoint_every,
+        log_every=FLAGS.log_every, image_every=FLAGS.image_every,
+        snapshot_every=FLAGS.snapshot_every)
   print(train_lib.status_line(trainer))
 
 

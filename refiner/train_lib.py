@@ -12,7 +12,6 @@ What the work directory holds is described in refiner/workdir.py.
 """
 
 import dataclasses
-import json
 import os
 import shutil
 import traceback
@@ -23,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from core import files
+from core import provenance
 from core import finite
 from data import pipeline
 from data import source as source_lib
@@ -33,18 +33,6 @@ from refiner import workdir as workdir_lib
 
 PREVIEW_IMAGES = 8
 STRATEGIES = ("default", "mirrored")
-
-# Hyper-parameters that change the checkpoint's variables: a workdir trained
-# with other values cannot be resumed with these.
-_STRUCTURAL = ("arch", "image_shape", "adversarial_loss", "history_buffer",
-               "history_batches", "batch_size", "optimizer", "d_padding",
-               "refiner_ema")
-# Hyper-parameters that change the function a network computes without
-# changing its variables, with the value a config written before the field
-# existed implies. A resumed run must keep them: otherwise the exported
-# refiner was trained partly under another function.
-_FUNCTIONAL = {"refiner_output": "tanh"}
-
 
 def open_sources(synthetic_spec: str, real_spec: str,
                  image_size: Optional[Tuple[int, int]] = None
@@ -58,31 +46,22 @@ def open_sources(synthetic_spec: str, real_spec: str,
           specs.open_source(real_spec, image_size))
 
 
-def check_workdir(workdir: str, hparams: simgan.HParams) -> None:
-  """Refuses a workdir whose checkpoint belongs to an incompatible run."""
-  path = os.path.join(workdir, workdir_lib.CONFIG_FILE)
-  if not os.path.exists(path):
-    return
-  try:
-    old = files.read_json(path)
-  except (OSError, json.JSONDecodeError) as e:
-    raise source_lib.DataError(path, f"is not a readable run config ({e})")
-  new = json.loads(json.dumps(dataclasses.asdict(hparams)))
-  if old.get("arch") != new["arch"]:
-    raise source_lib.DataError(
-        workdir, f"holds a checkpoint of architecture {old.get('arch')!r}, "
-        f"not {new['arch']!r}; use another --workdir")
-  for key in _STRUCTURAL:
-    if key in old and old[key] != new[key]:
-      raise source_lib.DataError(
-          workdir, f"holds a run with {key}={old[key]!r}, not {new[key]!r}; "
-          "resume with the same value or use another --workdir")
-  for key, default in _FUNCTIONAL.items():
-    if old.get(key, default) != new[key]:
-      raise source_lib.DataError(
-          workdir, f"holds a run with {key}={old.get(key, default)!r}, not "
-          f"{new[key]!r}; resume with the same value or use another "
-          "--workdir")
+def claim_workdir(workdir: str, hparams: simgan.HParams,
+                  synthetic: source_lib.ImageSource,
+                  real: source_lib.ImageSource, overwrite: bool = False):
+  """Holds a SimGAN workdir for this run (a context manager).
+
+  Its provenance (core/provenance.py) is every hyper-parameter and what the
+  synthetic and real images are: the same run resumes, another one is
+  refused with the first field that differs (or, with `overwrite`, starts
+  afresh in the emptied workdir).
+
+  Raises:
+    ProvenanceError: the workdir holds another run or is in use.
+  """
+  return provenance.claim(workdir, {
+      "hparams": dataclasses.asdict(hparams), "synthetic": synthetic.identity,
+      "real": real.identity}, overwrite)
 
 
 class Trainer:
@@ -108,7 +87,6 @@ class Trainer:
     self.checkpoint_every = max(1, checkpoint_every)
     self.stop_requested = False
     self.converged = False  # Stopped by the label-free criterion.
-    check_workdir(workdir, hparams)
     os.makedirs(workdir, exist_ok=True)
     self.gan = simgan.SimGAN(hparams, strategy)
     self.checkpoint = tf.train.Checkpoint(**self.gan.checkpoint_items())
@@ -206,7 +184,8 @@ def export_refiner(model: keras.Model, workdir: str) -> None:
   """Saves `model` as workdir/refiner.keras and workdir/saved_model/.
 
   Both are written under temporary names and renamed into place, so an
-  interrupted export never leaves a half-written refiner behind.
+  interrupted export never leaves a half-written refiner behind;
+  refiner.keras, which marks a trained workdir, comes last.
   """
   # Export a float32 copy: a refiner trained under a mixed policy still
   # serves float32 images, and the .keras file then loads under any policy.
@@ -217,9 +196,8 @@ def export_refiner(model: keras.Model, workdir: str) -> None:
   finally:
     keras.mixed_precision.set_global_policy(policy)
   clean.set_weights(model.get_weights())
-  files.save_model(clean, os.path.join(workdir, workdir_lib.REFINER_FILE))
   saved = os.path.join(workdir, workdir_lib.SAVED_MODEL_DIR)
-  tmp_dir = saved + ".tmp"
+  tmp_dir = f"{saved}.tmp{os.getpid()}"
   shutil.rmtree(tmp_dir, ignore_errors=True)
   clean.export(tmp_dir, format="tf_saved_model", verbose=False)
   old = saved + ".old"
@@ -228,6 +206,7 @@ def export_refiner(model: keras.Model, workdir: str) -> None:
     os.replace(saved, old)
   os.replace(tmp_dir, saved)
   shutil.rmtree(old, ignore_errors=True)
+  files.save_model(clean, os.path.join(workdir, workdir_lib.REFINER_FILE))
 
 
 def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
@@ -236,14 +215,27 @@ def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
           image_every: int = 100, snapshot_every: int = 0,
           progress: bool = True, extra_callbacks=None,
           criterion: Optional[Callable[[keras.Model], float]] = None,
-          patience: int = 0) -> Trainer:
+          patience: int = 0, overwrite: bool = False) -> Trainer:
   """Trains (or resumes) a SimGAN run in `workdir` and exports its refiner.
+
+  The workdir is held for the run (`claim_workdir`; `overwrite` starts it
+  afresh).
 
   With a `criterion` (refiner -> label-free distance, lower is better) and
   `patience` > 0, it is measured with every snapshot and training stops,
   finished, after `patience` snapshots without a new best
   (callbacks.StopWhenConverged); the schedule's units are then a cap.
   """
+  with claim_workdir(workdir, hparams, synthetic, real, overwrite):
+    return _train(hparams, synthetic, real, workdir, strategy,
+                  checkpoint_every, log_every, image_every, snapshot_every,
+                  progress, extra_callbacks, criterion, patience)
+
+
+def _train(hparams, synthetic, real, workdir, strategy, checkpoint_every,
+           log_every, image_every, snapshot_every, progress, extra_callbacks,
+           criterion, patience) -> Trainer:
+  """`train` in a workdir this run holds."""
   trainer = Trainer(hparams, synthetic, real, workdir, strategy,
                     checkpoint_every)
   callbacks = [callbacks_lib.TensorBoard(
@@ -288,8 +280,9 @@ def run_training(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
     strategy: a name of ``STRATEGIES``.
     stop_after: stop after this many units in this process (0: run to the
       end); re-running resumes.
-    **train_args: the bookkeeping arguments of `train` (checkpoint_every,
-      log_every, image_every, snapshot_every, progress).
+    **train_args: the other arguments of `train` (checkpoint_every,
+      log_every, image_every, snapshot_every, progress, criterion,
+      patience, overwrite).
   """
   keras.utils.set_random_seed(hparams.seed)
   extra = [callbacks_lib.StopAfter(stop_after)] if stop_after else []

@@ -39,3 +39,36 @@ def test_seed_spread_without_runs_is_one_error_line(tmp_path):
   helpers.assert_one_error_line(
       done, f"error: {tmp_path}: no seed_N/results.json (run "
       "benchmarks.reproduce_table2 per seed first)")
+
+
+def test_a_results_folder_of_another_configuration_is_refused(tmp_path):
+  from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
+  results = tmp_path / "results"
+  preset = table2_lib.PRESETS["smoke"]
+  made = table2_lib.Reproduction(preset, table2_lib.embedded_sources(
+      preset, 0), str(results), seed=0)
+  with made.claim():
+    (results / "table2.md").write_text("the seed-0 table")
+  done = helpers.run_module("benchmarks.reproduce_table2", "--preset=smoke",
+                            "--seed=1", f"--results={results}", timeout=300,
+                            env=_NO_GPU)
+  helpers.assert_one_error_line(
+      done, f"error: {results}: was made with seed=0, this run has seed=1; "
+      "use another folder, or --overwrite to start it afresh")
+  # Refused before anything was written: no flags.txt, the table kept.
+  assert sorted(p.name for p in results.iterdir()) == [
+      ".lock", "provenance.json", "table2.md"]
+  assert (results / "table2.md").read_text() == "the seed-0 table"
+
+
+def test_real_data_and_other_presets_default_to_folders_of_their_own():
+  from benchmarks import reproduce_cli  # pylint: disable=g-import-not-at-top
+  assert reproduce_cli.resolve_results(None, "2", "quick", True) == (
+      "results/table2")
+  assert reproduce_cli.resolve_results(None, "2", "quick", False) == (
+      "results/table2_real")
+  assert reproduce_cli.resolve_results(None, "4", "paper", False) == (
+      "results/table4_paper_real")
+  assert reproduce_cli.resolve_results(None, "4", "smoke", True) == (
+      "results/table4_smoke")
+  assert reproduce_cli.resolve_results("mine", "2", "paper", False) == "mine"

@@ -59,12 +59,13 @@ def test_run_stages_in_workers_record_timings_and_raise_failures(tmp_path):
   # this test process's TensorFlow-laden one but above 10 MB.
   assert all(10**7 < t["peak_rss_bytes"] for t in run.timings().values())
   # A worker's DataError reaches the parent whole (it pickles by its
-  # arguments), and the stages that finished keep their timings.
+  # arguments); the stages keep their timings, the failed one too (its
+  # seconds were spent), as in one process (`timed`).
   with pytest.raises(source_lib.DataError,
                      match=f"{tmp_path / 'bad'}: is not a stage"):
     run.run_stages(["c", "bad"], jobs=2)
   assert (tmp_path / "c").read_text() == "c"
-  assert sorted(run.timings()) == ["a", "b", "c"]
+  assert sorted(run.timings()) == ["a", "b", "bad", "c"]
 
 
 def test_chained_stages_run_in_order_in_one_worker(tmp_path):
@@ -77,6 +78,8 @@ def test_chained_stages_run_in_order_in_one_worker(tmp_path):
   with pytest.raises(source_lib.DataError, match="is not a stage"):
     run.run_stages([("d", "bad"), "e"], jobs=2)
   assert (tmp_path / "d").read_text() == "d"
+  # Each stage of a chain is timed as it ends, not when the chain does.
+  assert {"d", "e"} <= set(run.timings())
   # In this process (jobs=1) a chain is its stages in order.
   other = _ToyRun(str(tmp_path / "one"))
   other.run_stages([("x", "y"), "z"])

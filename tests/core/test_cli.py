@@ -2,9 +2,11 @@
 
 import textwrap
 
+from absl import flags
 import pytest
 
 from core import cli
+from data import input_files
 from tests import helpers
 
 # A tiny binary: each --mode is one way a main can end.
@@ -89,3 +91,21 @@ def test_error_line():
   assert cli.error_line(FileNotFoundError(2, "No such file", "/x")) == (
       "error: /x: No such file")
   assert cli.error_line(OSError("disk full")) == "error: disk full"
+
+
+def test_input_limit_flags_set_the_readers_caps():
+  flag_values = flags.FlagValues()
+  megapixels, mib = cli.define_input_limits(flag_values)
+  flag_values(["prog"])
+  assert (megapixels.value, mib.value) == (40, 64)
+  flag_values(["prog", "--max_image_megapixels=2", "--max_file_mib=3"])
+  try:
+    cli.apply_input_limits(megapixels.value, mib.value)
+    assert input_files.limits() == input_files.Limits(
+        max_file_bytes=3 << 20, max_pixels=2_000_000)
+  finally:
+    input_files.set_limits(input_files.Limits())
+  for flag in ("--max_image_megapixels=0", "--max_file_mib=0"):
+    with pytest.raises(flags.IllegalFlagValueError,
+                       match=f"{flag}: 0 is not a positive integer"):
+      flag_values(["prog", flag])

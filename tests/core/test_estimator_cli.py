@@ -13,6 +13,7 @@ import pytest
 
 from core import estimator
 from core import estimator_cli
+from core import provenance
 from tests import helpers
 
 DEFAULTS = estimator.Schedule(batch_size=16, max_steps=200, eval_every=20,
@@ -122,17 +123,29 @@ def test_train_main_builds_hparams_opens_at_the_size_and_trains(tmp_path):
                f"--workdir={workdir}", "--image_size=6x10", "--seed=3"])
   calls = []
 
+  @dataclasses.dataclass
+  class HParams:
+    seed: int
+
+  class Source:
+    def __init__(self, spec, size):
+      self.spec, self.size = spec, size
+      self.identity = {"spec": spec, "made_by": None}
+
   def train(hparams, source, directory):
-    calls.append((hparams, source, directory))
+    # The binary holds the workdir (and wrote flags.txt) before training.
+    assert os.path.exists(os.path.join(directory, "flags.txt"))
+    calls.append((hparams, source.spec, source.size, directory))
     return {"steps": 5, "hparams": "dropped"}
 
   stats = estimator_cli.train_main(
-      ["prog"], train_flags, lambda schedule: ("hparams", schedule.seed),
-      train, lambda spec, size: (spec, size),
-      lambda text: tuple(int(v) for v in text.split("x")))
+      ["prog"], train_flags, lambda schedule: HParams(schedule.seed),
+      train, Source, lambda text: tuple(int(v) for v in text.split("x")))
   assert stats == {"steps": 5}
-  assert calls == [(("hparams", 3), ("embedded-eyes-sim", (6, 10)), workdir)]
-  assert os.path.exists(os.path.join(workdir, "flags.txt"))
+  assert calls == [(HParams(3), "embedded-eyes-sim", (6, 10), workdir)]
+  assert provenance.read(workdir)["fields"] == {
+      "hparams": {"seed": 3},
+      "train": {"spec": "embedded-eyes-sim", "made_by": None}}
   assert flag_values["image_size"].help == (
       "HEIGHTxWIDTH the source is read at (a note).")
   with pytest.raises(ValueError, match="unexpected arguments: extra"):

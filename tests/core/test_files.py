@@ -1,6 +1,9 @@
 """Atomic writes (core/files.py)."""
 
+import errno
 import os
+import stat
+from unittest import mock
 
 import keras
 import numpy as np
@@ -50,8 +53,8 @@ def test_failing_writer_keeps_the_old_content_and_no_temp_file(tmp_path):
 def test_missing_folder_is_an_os_error_naming_the_file(tmp_path):
   with pytest.raises(FileNotFoundError) as error:
     files.write_atomic(str(tmp_path / "no" / "a.json"), "{}")
-  assert error.value.filename == str(tmp_path / "no" /
-                                     f"a.tmp{os.getpid()}.json")
+  # The file the caller named, never its temporary sibling.
+  assert error.value.filename == str(tmp_path / "no" / "a.json")
   assert os.listdir(tmp_path) == []
 
 
@@ -79,3 +82,90 @@ def test_save_model_round_trip(tmp_path):
   for a, b in zip(loaded.get_weights(), model.get_weights()):
     np.testing.assert_array_equal(a, b)
   assert os.listdir(tmp_path) == ["m.keras"]
+
+
+def _recorded_syncs(events):
+  """os.fsync, recording the inode it syncs (a temporary file keeps its
+  inode when renamed, so the final path names it)."""
+  fsync = os.fsync
+
+  def record(fd):
+    events.append(("fsync", os.fstat(fd).st_ino))
+    fsync(fd)
+
+  return record
+
+
+def test_write_syncs_the_file_before_the_rename_and_the_folder_after(
+    tmp_path):
+  events = []
+  replace = os.replace
+
+  def record_replace(src, dst):
+    events.append(("replace", os.path.basename(src), os.path.basename(dst)))
+    replace(src, dst)
+
+  path = str(tmp_path / "m.json")
+  with mock.patch.object(files.os, "fsync", _recorded_syncs(events)), \
+      mock.patch.object(files.os, "replace", record_replace):
+    files.write_json(path, {"a": 1})
+  assert events == [("fsync", os.stat(path).st_ino),
+                    ("replace", f"m.tmp{os.getpid()}.json", "m.json"),
+                    ("fsync", os.stat(tmp_path).st_ino)]
+  assert files.read_json(path) == {"a": 1}
+
+
+def test_failing_sync_keeps_the_old_content_and_no_temp_file(tmp_path):
+  path = str(tmp_path / "a.csv")
+  files.write_atomic(path, "old\n")
+  with mock.patch.object(files.os, "fsync",
+                         side_effect=OSError(errno.EIO, "I/O error")):
+    with pytest.raises(OSError, match="I/O error"):
+      files.write_atomic(path, "new\n")
+  assert open(path).read() == "old\n"
+  assert os.listdir(tmp_path) == ["a.csv"]
+
+
+def test_a_folder_that_cannot_be_synced_is_no_error(tmp_path):
+  # Windows cannot open a folder; some file systems refuse to sync one.
+  synced = []
+  fsync = os.fsync
+
+  def file_only(fd):
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+      raise OSError(errno.EINVAL, "Invalid argument")
+    synced.append(fd)
+    fsync(fd)
+
+  path = str(tmp_path / "a.txt")
+  with mock.patch.object(files.os, "fsync", file_only):
+    files.write_atomic(path, "text")
+    files.remove(path)
+  assert len(synced) == 1
+  assert os.listdir(tmp_path) == []
+
+
+def test_remove_withdraws_a_file_and_syncs_its_folder(tmp_path):
+  path = str(tmp_path / "labels.csv")
+  files.write_atomic(path, "filename\n")
+  events = []
+  with mock.patch.object(files.os, "fsync", _recorded_syncs(events)):
+    files.remove(path)
+    assert events == [("fsync", os.stat(tmp_path).st_ino)]
+    files.remove(path)  # Already gone: nothing to do.
+    assert len(events) == 1
+  assert os.listdir(tmp_path) == []
+
+
+def test_unsynced_writes_and_one_flush_for_them_all(tmp_path):
+  events = []
+  with mock.patch.object(files.os, "fsync", _recorded_syncs(events)), \
+      mock.patch.object(files.os, "sync",
+                        side_effect=lambda: events.append("sync")):
+    files.write_atomic(str(tmp_path / "1.png"), b"\x89PNG", sync=False)
+    files.write_atomic(str(tmp_path / "2.png"), b"\x89PNG", sync=False)
+    assert events == []
+    files.sync_all()
+  assert events == ["sync"]
+  assert sorted(os.listdir(tmp_path)) == ["1.png", "2.png"]
+

@@ -235,3 +235,42 @@ def test_prepare_binary_on_a_folder(tmp_path):
   with h5py.File(output) as f:
     assert f.attrs["spec"] == f"folder:{folder}"
   assert not os.path.exists(output + ".tmp")
+
+
+def test_damaged_attributes_frame_and_pixels(tmp_path):
+  path = str(tmp_path / "c.h5")
+
+  def refused(change, fault):
+    cache.write_cache(_gray_source(n=4), path, log=None)
+    with h5py.File(path, "r+") as f:
+      change(f)
+    with helpers.raises_exactly(source_lib.DataError, f"{path}: {fault}"):
+      cache.open_cache(path).read_all()
+
+  refused(lambda f: f.attrs.create("image_shape", 7),
+          "has attributes count=4, image_shape=(7,), storage='uint8'; not "
+          "a cache of images")
+  refused(lambda f: f.attrs.create("storage", "int64"),
+          "has attributes count=4, image_shape=(7, 11), storage='int64'; not "
+          "a cache of images")
+  refused(lambda f: f.attrs.create("count", "four"),
+          "is not a readable data.prepare cache (ValueError: invalid literal "
+          "for int() with base 10: 'four')")
+  refused(lambda f: f.attrs.create("format_version", "\n"),
+          "has cache format , this code reads format 1; prepare it again")
+  refused(lambda f: f["frame"].move("c000", "c009"),
+          "has no filename as its first frame column")
+
+  # Pixels of a float16 cache that are not finite (flipped bits).
+  images = np.zeros((3, 4, 5, 1), np.float32) + 0.3
+  source = source_lib.ArraySource("f", images, source_lib.frame_for(
+      ["a", "b", "c"]))
+  cache.write_cache(source, path, log=None)
+  with h5py.File(path, "r+") as f:
+    f["images"][1, 2, 3] = np.inf
+  cached = cache.open_cache(path)
+  assert cached.read([0, 2]).shape == (2, 4, 5, 1)
+  with helpers.raises_exactly(
+      source_lib.DataError,
+      f"{path}: holds NaN or infinite pixel values (a damaged file?)"):
+    cached.read([1])

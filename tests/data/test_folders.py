@@ -1,15 +1,18 @@
 """folder: sources and their one-line errors."""
 
 import os
+from unittest import mock
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
+from core import files
 from data import folders
 from data import source as source_lib
 from data import specs
+from tests import helpers
 
 
 def _write(folder, name, image):
@@ -67,11 +70,14 @@ def test_truncated_image(tmp_path, ext):
 
 def test_zero_byte_and_garbage_images(tmp_path):
   open(tmp_path / "z.png", "wb").close()
-  with pytest.raises(source_lib.DataError, match="z.png: is an empty file"):
+  with pytest.raises(source_lib.DataError,
+                     match=r"z.png: is empty \(0 bytes\)"):
     specs.open_source(f"folder:{tmp_path}")
   os.remove(tmp_path / "z.png")
   (tmp_path / "g.jpg").write_bytes(b"not an image at all")
-  with pytest.raises(source_lib.DataError, match="g.jpg: cannot be decoded"):
+  with pytest.raises(source_lib.DataError,
+                     match="g.jpg: is not a PNG or JPEG "
+                     r"image \(no readable header\)"):
     specs.open_source(f"folder:{tmp_path}")
 
 
@@ -98,8 +104,51 @@ def test_write_images_round_trip(tmp_path):
   src = specs.open_source(f"folder:{tmp_path}")
   np.testing.assert_array_equal(src.read_all(), images)
   np.testing.assert_array_equal(src.labels(), np.eye(2, 3))
-  assert not any(f.endswith(".tmp") for _, _, fs in os.walk(tmp_path)
-                 for f in fs)
+  assert not any(".tmp" in f for _, _, fs in os.walk(tmp_path) for f in fs)
+
+
+def test_write_images_withdraws_old_labels_and_writes_them_last(tmp_path):
+  # labels.csv marks a complete folder: a write killed at any image leaves
+  # none, not the old one beside new images.
+  folder = str(tmp_path)
+  old = source_lib.frame_for(["1.png", "2.png"], np.zeros((2, 3)))
+  new = source_lib.frame_for(["1.png", "2.png"], np.ones((2, 3)))
+  images = np.zeros((2, 5, 7, 1), "f4")
+  folders.write_images(folder, old, images)
+  order = ["1.png", "2.png", "labels.csv"]
+  for number, name in enumerate(order, 1):
+    assert helpers.killed_at_write(
+        number, lambda: folders.write_images(folder, new, images)) == (
+            os.path.join(folder, name))
+    assert sorted(os.listdir(folder)) == ["1.png", "2.png"]
+  folders.write_images(folder, new, images)
+  np.testing.assert_array_equal(
+      specs.open_source(f"folder:{folder}").labels(), np.ones((2, 3)))
+
+
+def test_images_reach_the_disk_before_their_labels(tmp_path):
+  # Images are written unsynced (a disk flush each would be most of the
+  # time); one flush of them all comes before labels.csv, which is synced.
+  events = []
+  replace, fsync = os.replace, os.fsync
+
+  def record_replace(src, dst):
+    events.append(os.path.basename(dst))
+    replace(src, dst)
+
+  def record_fsync(fd):
+    events.append("fsync")
+    fsync(fd)
+
+  frame = source_lib.frame_for(["1.png", "2.png"], np.eye(2, 3))
+  with mock.patch.object(files.os, "replace", record_replace), \
+      mock.patch.object(files.os, "fsync", record_fsync), \
+      mock.patch.object(files.os, "sync",
+                        side_effect=lambda: events.append("sync")):
+    folders.write_images(str(tmp_path), frame, np.zeros((2, 5, 7, 1), "f4"))
+  # The labels' temporary file, then the folder.
+  assert events == ["1.png", "2.png", "sync", "fsync", "labels.csv",
+                    "fsync"]
 
 
 def test_spec_errors():

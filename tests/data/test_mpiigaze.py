@@ -200,7 +200,8 @@ def test_truncated_and_malformed_mat(tmp_path):
     f.write(data[:len(data) // 2])
   for split in ("test", "real"):
     with pytest.raises(source_lib.DataError,
-                       match=r"day01\.mat: is not a readable MATLAB"):
+                       match=r"day01\.mat: is a damaged MATLAB file: an "
+                       r"element runs past the end of the file \(truncated"):
       mpiigaze.from_spec(root, {"split": split, "persons": "p00"}, None)
   for drop, fault in (("data", "has no variable 'data'"),
                       ("left", "has no field data.left"),
@@ -248,3 +249,21 @@ def test_missing_folders_and_persons(tmp_path):
   os.makedirs(normalized(root, "p05"))
   with pytest.raises(source_lib.DataError, match=r"p05: holds no dayNN\.mat"):
     mpiigaze.from_spec(root, {"split": "real", "persons": "p05"}, None)
+
+
+def test_labels_of_the_wrong_type(tmp_path):
+  root = _small_root(tmp_path)
+  path = os.path.join(normalized(root, "p00"), "day01.mat")
+  arrays = write_day(path, ["0001.jpg", "0002.jpg"], seed=0)
+  filenames = np.array([["0001.jpg"], ["0002.jpg"]], dtype=object)
+  for value, fault in [
+      (arrays["right"]["gaze"] * 1j, "is complex128, expected real numbers"),
+      (np.array(["a", "b"]), "is <U1, expected real numbers"),
+      (np.zeros((2, 4)), r"has shape \(2, 4\), expected \(2, 3\) for 2 "
+       "filenames")]:
+    data = {"left": arrays["left"], "right": dict(arrays["right"],
+                                                  gaze=value)}
+    scipy.io.savemat(path, {"data": data, "filenames": filenames})
+    with pytest.raises(source_lib.DataError,
+                       match=rf"day01\.mat: data\.right\.gaze {fault}$"):
+      mpiigaze.from_spec(root, {"persons": "p00"}, None)

@@ -212,3 +212,27 @@ def test_empty_synthetic_mask(tmp_path):
   with pytest.raises(source_lib.DataError,
                      match="synthdepth_1_0000001.png: is empty"):
     source.read([0])
+
+
+def test_joints_not_finite_or_far_out(tmp_path):
+  uvd = write_split(str(tmp_path), 2)
+  for bad in (np.nan, -np.inf, 2e5):
+    uvd[0, 1, 5, 2] = bad
+    scipy.io.savemat(str(tmp_path / "joint_data.mat"), {"joint_uvd": uvd})
+    with pytest.raises(source_lib.DataError,
+                       match=r"joint_data.mat: joint_uvd of frame 2, Kinect 1 "
+                       r"holds values that are not finite or beyond "
+                       r"\+-100000 \(px, mm\)$"):
+      specs.open_source(f"nyu:{tmp_path}")
+  assert len(specs.open_source(f"nyu:{tmp_path}?limit=1")) == 1
+
+
+def test_truncated_depth_png(tmp_path):
+  write_split(str(tmp_path), 1)
+  path = tmp_path / "synthdepth_1_0000001.png"
+  path.write_bytes(path.read_bytes()[:-30])
+  source = specs.open_source(f"nyu:{tmp_path}")
+  with pytest.raises(source_lib.DataError,
+                     match=r"synthdepth_1_0000001.png: is truncated \(the PNG "
+                     r"data ends early\)$"):
+    source.read([0])

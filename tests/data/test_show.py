@@ -96,9 +96,22 @@ def test_binary_writes_a_grid_of_an_embedded_source(tmp_path):
 def test_binary_bad_input_is_one_error_line(tmp_path):
   for args, line in [
       (["--source=embedded-eyes-sim?n=3", f"--output={tmp_path / 'a.png'}",
-        "--rows=0"], "error: rows, cols and scale must be >= 1, got 0, 8, 3"),
+        "--rows=0"], "error: flag --rows=0: 0 is not a positive integer"),
       (["--source=embedded-eyes-sim?n=3", f"--output={tmp_path / 'a.png'}",
         "stray"], "error: unexpected arguments: stray")]:
     helpers.assert_one_error_line(
         helpers.run_module("data.show", *args, timeout=300), line)
   assert os.listdir(tmp_path) == []
+
+
+def test_draw_grid_refuses_bad_layouts():
+  source = _gaze_source([[0.0, 0.0, -1.0]])
+  with helpers.raises_exactly(
+      ValueError, "rows, cols and scale must be >= 1, got 0, 1, 1"):
+    show.draw_grid(source, rows=0, cols=1, scale=1, title="t")
+  # The grid is refused before its canvas is allocated (7.7 GB here).
+  with helpers.raises_exactly(
+      source_lib.DataError, "a grid of 1x1 images at scale 2000: is "
+      "70038x110004 = 7,704,460,152 pixels, over the cap of 40,000,000 (40 "
+      "megapixels; --max_image_megapixels raises it)"):
+    show.draw_grid(source, rows=1, cols=1, scale=2000, title="t")

@@ -322,3 +322,15 @@ def test_real_sample_values(tmp_path):
       np.degrees(gaze_vectors.vector_to_pitch_yaw(labels[0, :3])),
       [22.823, -21.672], atol=1e-3)
   np.testing.assert_allclose(labels[0, 3:5], [-4.923, 23.845], atol=1e-3)
+
+
+def test_json_nested_too_deep_or_too_big(tmp_path):
+  write_render(tmp_path / "imgs", "1")
+  (tmp_path / "imgs" / "1.json").write_text("[" * 100000 + "]" * 100000)
+  with pytest.raises(source_lib.DataError, match=r"1\.json: is not valid "
+                     r"JSON \(maximum recursion depth exceeded"):
+    unityeyes.from_spec(str(tmp_path), {}, None)
+  (tmp_path / "imgs" / "1.json").write_bytes(b" " * ((64 << 20) + 1))
+  with pytest.raises(source_lib.DataError, match=r"1\.json: is 67,108,865 "
+                     r"bytes, over the cap of 67,108,864 \(64 MiB; "):
+    unityeyes.from_spec(str(tmp_path), {}, None)

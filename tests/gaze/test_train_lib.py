@@ -194,6 +194,33 @@ def test_evaluate_writes_exact_metrics(tmp_path):
   assert not [p for p in os.listdir(tmp_path / "out") if ".tmp" in p]
 
 
+def test_metrics_json_is_the_last_file_of_an_evaluation(tmp_path):
+  # An evaluation folder with metrics.json is skipped by the benchmarks: a
+  # kill at any write must leave none, new or old.
+  labels = np.tile([0.0, 0.0, -1.0], (2, 1))
+  predicted = np.array([[0.0, 0.0, -1.0], [1.0, 0.0, -1.0]])
+
+  def evaluate(out, pred=predicted):
+    return train_lib.write_evaluation(pred, labels, ["a.png", "b.png"],
+                                      str(out))
+
+  order = ["errors.csv", "curve.csv", "metrics.json"]
+  for number, name in enumerate(order, 1):
+    out = tmp_path / f"killed_at_{number}"
+    assert helpers.killed_at_write(number, lambda: evaluate(out)) == str(
+        out / name)
+    assert sorted(os.listdir(out)) == sorted(order[:number - 1])
+  out = tmp_path / "again"
+  assert evaluate(out)["mean_deg"] == pytest.approx(22.5, abs=1e-5)
+  assert sorted(os.listdir(out)) == sorted(order)
+  # Re-evaluated into the same folder and killed before its metrics.json:
+  # the old metrics.json is gone with the old curve.
+  helpers.killed_at_write(3, lambda: evaluate(out, labels))
+  assert sorted(os.listdir(out)) == ["curve.csv", "errors.csv"]
+  assert evaluate(out, labels)["mean_deg"] == 0.0
+  assert json.loads((out / "metrics.json").read_text())["mean_deg"] == 0.0
+
+
 def test_evaluate_rejects_a_size_mismatch(tmp_path):
   source = source_lib.ArraySource(
       "wrong", np.zeros((2, 36, 60, 1), np.float32),

@@ -245,6 +245,34 @@ def test_write_evaluation_exact_values(tmp_path):
   assert at(2.0)["pct_within"] == pytest.approx(100 * 27 / 28)
 
 
+def test_metrics_json_is_the_last_file_of_an_evaluation(tmp_path):
+  # An evaluation folder with metrics.json is skipped by the benchmarks: a
+  # kill at any write must leave none, new or old.
+  true = np.zeros((1, 14, 2))
+  pred = true + [4.0, 0.0]  # Every joint 2 grid px off (128 x 128 image).
+
+  def evaluate(out, guess=pred):
+    return train_lib.write_evaluation(guess, true, ["a.png"], str(out),
+                                      (128, 128))
+
+  order = ["errors.csv", "curve.csv", "metrics.json"]
+  for number, name in enumerate(order, 1):
+    out = tmp_path / f"killed_at_{number}"
+    assert helpers.killed_at_write(number, lambda: evaluate(out)) == str(
+        out / name)
+    assert sorted(os.listdir(out)) == sorted(order[:number - 1])
+  out = tmp_path / "again"
+  assert evaluate(out)["mean_error_px"] == pytest.approx(2.0)
+  assert sorted(os.listdir(out)) == sorted(order)
+  # Re-evaluated into the same folder and killed before its metrics.json:
+  # the old metrics.json is gone with the old curve.
+  helpers.killed_at_write(3, lambda: evaluate(out, true))
+  assert sorted(os.listdir(out)) == ["curve.csv", "errors.csv"]
+  assert evaluate(out, true)["mean_error_px"] == 0.0
+  assert json.loads((out / "metrics.json").read_text())[
+      "mean_error_px"] == 0.0
+
+
 def test_evaluate_rejects_a_size_mismatch(tmp_path):
   model = networks.hourglass_estimator((32, 32), filters=4, heatmap_size=16,
                                        depth=1, num_stacks=1)

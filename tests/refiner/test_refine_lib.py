@@ -1,5 +1,6 @@
 """Refining sources with a refiner, labels kept (refiner/refine_lib.py)."""
 
+import os
 import re
 
 import cv2
@@ -10,6 +11,7 @@ import pandas as pd
 from data import source as source_lib
 from data import specs
 from refiner import refine_lib
+from tests import helpers
 
 
 def _source(n=10, seed=0):
@@ -64,6 +66,31 @@ def test_refine_source_keeps_labels_and_shows_progress(tmp_path, capsys):
                       lines[-1])
 
 
+def test_refining_again_into_a_folder_leaves_no_stale_labels(tmp_path):
+  # labels.csv marks a complete refined copy: refining into a folder that
+  # has one removes it first and writes the new one last.
+  out = tmp_path / "out"
+  first, second = _source(n=4, seed=0), _source(n=4, seed=1)
+
+  def refine(source):
+    return refine_lib.refine_source(_negate(), source, str(out),
+                                    batch_size=2, show_progress=False)
+
+  assert refine(first) == 4
+  names = ["0.png", "1.png", "2.png", "3.png"]
+  assert sorted(os.listdir(out)) == names + ["labels.csv"]
+  # Killed at the third image, then at labels.csv (the fifth write).
+  assert helpers.killed_at_write(3, lambda: refine(second)) == str(
+      out / "2.png")
+  assert sorted(os.listdir(out)) == names
+  assert helpers.killed_at_write(5, lambda: refine(second)) == str(
+      out / "labels.csv")
+  assert sorted(os.listdir(out)) == names
+  assert refine(second) == 4
+  pd.testing.assert_frame_equal(pd.read_csv(out / "labels.csv"),
+                                second.frame, check_exact=False)
+
+
 def test_refine_source_into_a_cache_keeps_exact_values(tmp_path):
   syn = _source(n=5)
   path = str(tmp_path / "refined.h5")
@@ -74,3 +101,43 @@ def test_refine_source_into_a_cache_keeps_exact_values(tmp_path):
   np.testing.assert_allclose(refined.read(np.arange(5)),
                              -syn.read(np.arange(5)), atol=1e-3)
   pd.testing.assert_frame_equal(refined.frame, syn.frame, check_exact=False)
+
+
+def _scaled(factor):
+  """A one-weight refiner: x -> factor * x."""
+  model = keras.Sequential([keras.Input((None, None, 1)),
+                            keras.layers.Conv2D(1, 1, use_bias=False)])
+  model.set_weights([np.full((1, 1, 1, 1), factor, np.float32)])
+  return model
+
+
+def test_a_refined_set_names_its_refiner_so_its_estimators_notice(tmp_path):
+  from core import estimator  # pylint: disable=g-import-not-at-top
+  from core import provenance  # pylint: disable=g-import-not-at-top
+  from gaze import train_lib as gaze_lib  # pylint: disable=g-import-not-at-top
+  path = str(tmp_path / "refined.h5")
+  refine_lib.refine_source(_scaled(0.5), _source(), path,
+                           show_progress=False)
+  first = specs.open_source(f"h5:{path}")
+  # The file records what it was written from: the refined images, whose
+  # record names the refiner's weights and the input.
+  assert first.made_by == provenance.digest(refine_lib.RefinedSource(
+      _source(), _scaled(0.5)).identity)
+  workdir = str(tmp_path / "estimator")
+  hparams = gaze_lib.HParams()
+  with estimator.open_workdir(workdir, hparams, first):
+    pass
+  # Refined again, by other weights, into the same file: the estimator's
+  # workdir (trained on the old images) is refused.
+  refine_lib.refine_source(_scaled(0.25), _source(), path,
+                           show_progress=False)
+  second = specs.open_source(f"h5:{path}")
+  assert second.description == first.description
+  assert second.made_by != first.made_by
+  with helpers.raises_exactly(
+      provenance.ProvenanceError,
+      f'{workdir}: was made with train.made_by="{first.made_by}", this run '
+      f'has train.made_by="{second.made_by}"; use another folder, or '
+      "--overwrite to start it afresh"):
+    with estimator.open_workdir(workdir, hparams, second):
+      pass

@@ -34,24 +34,43 @@ def test_bad_input_is_one_error_line_and_nothing_is_written(tmp_path):
       line="error: --threads='two': expected auto, tf or INTRA,INTER")
 
 
-@pytest.mark.parametrize("flag, line", [
-    ("--arch=hand", "holds a checkpoint of architecture 'gaze', not 'hand'; "
-     "use another --workdir"),
-    # A run from before --refiner_output (no such key) has a tanh refiner.
-    ("--refiner_output=clipped_tanh", "holds a run with refiner_output="
-     "'tanh', not 'clipped_tanh'; resume with the same value or use another "
-     "--workdir"),
-])
-def test_a_workdir_of_another_run_is_refused(tmp_path, flag, line):
+def test_a_workdir_of_another_run_is_refused_and_left_as_is(tmp_path):
+  workdir = tmp_path / "run"
+  common = ("--synthetic=embedded-eyes-sim?n=8", "--real=embedded-eyes-real?n=8",
+            f"--workdir={workdir}", "--batch_size=2",
+            "--refiner_pretrain_steps=1", "--discriminator_pretrain_steps=1",
+            "--steps=1", "--history_batches=1")
+  assert helpers.run_module("refiner.train", *common).returncode == 0
+  def stamps():  # The lock file is the lock's, touched by every attempt.
+    return {p: os.path.getmtime(os.path.join(workdir, p))
+            for p in os.listdir(workdir) if p != ".lock"}
+
+  before = stamps()
+  helpers.assert_one_error_line(
+      helpers.run_module("refiner.train", *common, "--arch=hand-lite"),
+      f'error: {workdir}: was made with hparams.arch="gaze", this run has '
+      'hparams.arch="hand-lite"; use another folder, or --overwrite to start '
+      "it afresh")
+  # Refused before writing: flags.txt and the rest are as they were.
+  assert stamps() == before
+  proc = helpers.run_module("refiner.train", *common, "--lam=0.5",
+                            "--overwrite")
+  assert proc.returncode == 0, proc.stderr
+  assert json.loads((workdir / "config.json").read_text())["lam"] == 0.5
+
+
+def test_a_folder_not_made_by_the_project_is_refused(tmp_path):
   workdir = tmp_path / "run"
   workdir.mkdir()
   (workdir / "config.json").write_text(json.dumps({"arch": "gaze"}))
-  helpers.assert_one_error_line(
-      helpers.run_module("refiner.train", flag,
-                         "--synthetic=embedded-eyes-sim?n=4",
-                         "--real=embedded-eyes-real?n=4",
-                         f"--workdir={workdir}"),
-      f"error: {workdir}: {line}")
+  for extra in ((), ("--overwrite",)):
+    helpers.assert_one_error_line(
+        helpers.run_module("refiner.train", "--synthetic=embedded-eyes-sim?n=4",
+                           "--real=embedded-eyes-real?n=4",
+                           f"--workdir={workdir}", *extra),
+        f"error: {workdir}: holds files but no provenance.json (not made by "
+        "this version of the project); choose another folder, or empty it "
+        "first")
   assert os.listdir(workdir) == ["config.json"]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from core import provenance
 from data import source as source_lib
 from refiner import callbacks
 from refiner import networks
@@ -72,9 +73,14 @@ def test_training_writes_checkpoint_summaries_and_exports(tmp_path):
   np.testing.assert_allclose(served.serve(tf.constant(x)).numpy(), expected,
                              atol=1e-5)
   # No temporary file or folder of the atomic writes is left.
+  # The lock file stays (an empty file: the OS lock went with the run).
   assert sorted(os.listdir(tmp_path)) == [
-      "ckpt", "config.json", "refiner.keras", "saved_model", "snapshots",
-      "tb"]
+      ".lock", "ckpt", "config.json", "provenance.json", "refiner.keras",
+      "saved_model", "snapshots", "tb"]
+  assert provenance.read(str(tmp_path))["fields"] == provenance.canonical({
+      "hparams": dataclasses.asdict(hparams),
+      "synthetic": {"spec": "syn", "made_by": None},
+      "real": {"spec": "real", "made_by": None}})
   # Snapshots at the even adversarial units (units 6..9 are adversarial),
   # each with the weights of its own moment.
   snapshots = workdir_lib.list_snapshots(str(tmp_path))
@@ -165,41 +171,26 @@ def test_strategies():
     train_lib.make_strategy("tpu")
 
 
-def test_workdir_of_another_run_is_refused(tmp_path):
+def test_workdir_of_another_run_or_data_is_refused(tmp_path):
   syn, real = _sources()
-  train_lib.Trainer(_hparams(), syn, real, str(tmp_path))
-  with helpers.raises_exactly(
-      source_lib.DataError,
-      f"{tmp_path}: holds a checkpoint of architecture 'gaze', not 'hand'; "
-      "use another --workdir"):
-    train_lib.check_workdir(str(tmp_path), _hparams(arch="hand"))
-  with pytest.raises(source_lib.DataError, match="batch_size=4, not 8"):
-    train_lib.check_workdir(str(tmp_path), _hparams(batch_size=8))
-  train_lib.check_workdir(str(tmp_path), _hparams(steps=40))  # Not structural.
-  (tmp_path / "config.json").write_text("{")
-  with pytest.raises(source_lib.DataError,
-                     match="config.json: is not a readable run config"):
-    train_lib.check_workdir(str(tmp_path), _hparams())
-
-
-def test_workdir_of_another_refiner_output_is_refused(tmp_path):
-  # A config written before the field existed reads as 'tanh'.
-  (tmp_path / "config.json").write_text(json.dumps(
-      {"arch": "gaze", "batch_size": 4}))
-  train_lib.check_workdir(str(tmp_path), _hparams())
-  with helpers.raises_exactly(
-      source_lib.DataError,
-      f"{tmp_path}: holds a run with refiner_output='tanh', not "
-      "'clipped_tanh'; resume with the same value or use another --workdir"):
-    train_lib.check_workdir(str(tmp_path),
-                            _hparams(refiner_output="clipped_tanh"))
-  (tmp_path / "config.json").write_text(json.dumps(
-      dataclasses.asdict(_hparams(refiner_output="clipped_tanh"))))
-  train_lib.check_workdir(str(tmp_path),
-                          _hparams(refiner_output="clipped_tanh"))
-  with pytest.raises(source_lib.DataError,
-                     match="refiner_output='clipped_tanh', not 'tanh'"):
-    train_lib.check_workdir(str(tmp_path), _hparams())
+  with train_lib.claim_workdir(str(tmp_path), _hparams(), syn, real):
+    pass
+  with train_lib.claim_workdir(str(tmp_path), _hparams(), syn, real):
+    pass  # The same run resumes.
+  for hparams, data, field, old, new in [
+      (_hparams(lam=0.5), (syn, real), "hparams.lam", "1.0", "0.5"),
+      (_hparams(refiner_output="clipped_tanh"), (syn, real),
+       "hparams.refiner_output", '"tanh"', '"clipped_tanh"'),
+      (_hparams(), (syn, source_lib.ArraySource(
+          "other", real.read_all(), real.frame)), "real.spec", '"real"',
+       '"other"')]:
+    with helpers.raises_exactly(
+        provenance.ProvenanceError,
+        f"{tmp_path}: was made with {field}={old}, this run has "
+        f"{field}={new}; use another folder, or --overwrite to start it "
+        "afresh"):
+      with train_lib.claim_workdir(str(tmp_path), hparams, *data):
+        pass
 
 
 def test_mismatched_real_and_synthetic_sizes(tmp_path):

@@ -26,8 +26,8 @@ from typing import Dict, Sequence, Tuple, Union
 import filelock
 
 from core import files
+from core import limits as limits_lib
 from core import runtime
-from data import input_files
 
 TIMINGS_FILE = "timings.json"
 ELAPSED_FILE = "elapsed.json"
@@ -89,7 +89,7 @@ def exit_with_parent(parent_pid: int, poll_seconds: float = 1.0) -> None:
 
 
 def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int,
-                       parent_pid: int, limits: input_files.Limits) -> None:
+                       parent_pid: int, limits: limits_lib.Limits) -> None:
   """A job's stages in a fresh worker process: rebuild the run, run them.
 
   The worker ends with its parent and reads under the parent's input caps;
@@ -99,7 +99,7 @@ def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int,
   time of the stages it finished.
   """
   exit_with_parent(parent_pid)
-  input_files.set_limits(limits)
+  limits_lib.set_limits(limits)
   runtime.configure_threads(intra_op, 1)  # Before this process's first op.
   from data import pipeline  # pylint: disable=g-import-not-at-top
   factory, kwargs = spec
@@ -198,7 +198,7 @@ class StagedRun(abc.ABC):
         jobs, mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=1) as pool:
       pending = [pool.submit(_run_job_in_worker, self.worker_spec(), job,
-                             intra_op, os.getpid(), input_files.limits())
+                             intra_op, os.getpid(), limits_lib.limits())
                  for job in jobs_list]
       error = None
       for future in futures.as_completed(pending):

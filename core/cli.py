@@ -19,6 +19,7 @@ from absl import app
 from absl import flags
 
 from core import files
+from core import limits
 from core import progress
 
 FLAGS_FILE = "flags.txt"
@@ -41,16 +42,14 @@ def define_input_limits(flag_values: flags.FlagValues = flags.FLAGS
   Returns:
     (the --max_image_megapixels holder, the --max_file_mib holder).
   """
-  # data.input_files holds the caps and their defaults (no TensorFlow).
-  from data import input_files  # pylint: disable=g-import-not-at-top
   megapixels = flags.DEFINE_integer(
-      "max_image_megapixels", input_files.DEFAULT_MAX_IMAGE_MEGAPIXELS,
+      "max_image_megapixels", limits.DEFAULT_MAX_IMAGE_MEGAPIXELS,
       "Largest image (megapixels) a reader decodes or an --image_size "
       "asks for; larger ones are refused as bad input (a decompression "
       "bomb is a few KB that decode to gigabytes).", lower_bound=1,
       flag_values=flag_values)
   mib = flags.DEFINE_integer(
-      "max_file_mib", input_files.DEFAULT_MAX_FILE_MIB,
+      "max_file_mib", limits.DEFAULT_MAX_FILE_MIB,
       "Largest image or JSON file (MiB) a reader reads; larger ones are "
       "refused as bad input.", lower_bound=1, flag_values=flag_values)
   return megapixels, mib
@@ -59,10 +58,9 @@ def define_input_limits(flag_values: flags.FlagValues = flags.FLAGS
 def apply_input_limits(max_image_megapixels: int, max_file_mib: int) -> None:
   """Puts the values of ``define_input_limits``' flags in force for the
   readers (data/input_files.py)."""
-  from data import input_files  # pylint: disable=g-import-not-at-top
-  input_files.set_limits(input_files.Limits(
-      max_file_bytes=int(max_file_mib) * input_files.MIB,
-      max_pixels=int(max_image_megapixels) * input_files.MEGAPIXEL))
+  limits.set_limits(limits.Limits(
+      max_file_bytes=int(max_file_mib) * limits.MIB,
+      max_pixels=int(max_image_megapixels) * limits.MEGAPIXEL))
 
 
 def start(argv: List[str], threads: Optional[str] = None,
@@ -107,13 +105,25 @@ def error_line(error: BaseException) -> str:
   return "error: " + " ".join(text.split())
 
 
+_TRANSLATIONS: List[Callable[[BaseException], Optional[ValueError]]] = []
+
+
+def add_error_translation(
+    translate: Callable[[BaseException], Optional[ValueError]]) -> None:
+  """Lets ``guarded`` report `error` as `translate(error)` when that is not
+  None: how a library whose failures surface as another exception (a
+  reader's DataError inside a tf.data pipeline, data/pipeline.py) keeps the
+  one-line exit without core importing it."""
+  _TRANSLATIONS.append(translate)
+
+
 def _reader_error(error: BaseException) -> Optional[ValueError]:
-  """The DataError of a reader that failed a tf.data pipeline, if `error`
-  is that pipeline's failure (data/pipeline.py), else None."""
-  if "tensorflow" not in sys.modules:  # No pipeline ran.
-    return None
-  from data import pipeline  # pylint: disable=g-import-not-at-top
-  return pipeline.data_error_of(error)
+  """The bad-input error `error` stands for, or None."""
+  for translate in _TRANSLATIONS:
+    found = translate(error)
+    if found is not None:
+      return found
+  return None
 
 
 def guarded(main: Callable[[List[str]], Optional[int]]

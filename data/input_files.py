@@ -6,7 +6,7 @@ or hostile file must end in one :class:`data.source.DataError` naming it —
 never another exception, a hang, or a process killed for memory. What the
 readers share for that is here, once:
 
-* caps (:func:`set_limits`) on the bytes of one image or JSON file and on
+* caps (core/limits.py, re-exported here) on the bytes of one image or JSON file and on
   the pixels of one decoded image. A PNG or JPEG of a few kilobytes can
   declare gigapixels (a decompression bomb), so the header's size is
   checked before anything is decoded, and the decoded size after. The
@@ -21,7 +21,6 @@ readers share for that is here, once:
   crashes scipy's reader.
 """
 
-import dataclasses
 import mmap
 import os
 import stat
@@ -32,14 +31,11 @@ import zlib
 import cv2
 import numpy as np
 
+# The caps, re-exported: readers and their tests use them from here.
+from core.limits import Limits, MEGAPIXEL, MIB, limits, set_limits  # pylint: disable=unused-import
 from data import source as source_lib
 
 DataError = source_lib.DataError
-
-MIB = 1 << 20
-MEGAPIXEL = 1_000_000
-DEFAULT_MAX_FILE_MIB = 64
-DEFAULT_MAX_IMAGE_MEGAPIXELS = 40
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # JPEG start-of-frame markers (they carry the image size): C0-CF without
@@ -49,41 +45,13 @@ _JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_BARE = frozenset([0x01, *range(0xD0, 0xD9)])
 
 
-@dataclasses.dataclass(frozen=True)
-class Limits:
-  """Caps on one input file's bytes and one decoded image's pixels."""
-  max_file_bytes: int = DEFAULT_MAX_FILE_MIB * MIB
-  max_pixels: int = DEFAULT_MAX_IMAGE_MEGAPIXELS * MEGAPIXEL
-
-
-_limits = Limits()
-
-
-def limits() -> Limits:
-  """The caps in force."""
-  return _limits
-
-
-def set_limits(new: Limits) -> Limits:
-  """Puts `new` caps in force; returns the previous ones.
-
-  Raises:
-    ValueError: a cap below 1.
-  """
-  global _limits
-  if new.max_file_bytes < 1 or new.max_pixels < 1:
-    raise ValueError(f"input limits must be positive, got {new}")
-  previous, _limits = _limits, new
-  return previous
-
-
 def check_pixels(where: str, height: int, width: int) -> None:
   """Refuses an image of more pixels than the cap, naming `where`.
 
   Raises:
     DataError: 'WHERE: is HxW = N pixels, over the cap of ...'.
   """
-  cap = _limits.max_pixels
+  cap = limits().max_pixels
   if int(height) * int(width) > cap:
     raise DataError(where, f"is {height}x{width} = {height * width:,} "
                     f"pixels, over the cap of {cap:,} ({cap / MEGAPIXEL:g} "
@@ -105,7 +73,7 @@ def read_bytes(path: str) -> bytes:
   Raises:
     DataError: unreadable, not a regular file, or over the cap.
   """
-  cap = _limits.max_file_bytes
+  cap = limits().max_file_bytes
   try:
     info = _regular_file(path)
     if info.st_size > cap:

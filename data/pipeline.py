@@ -31,6 +31,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from core import cli
 from data import source as source_lib
 
 DEFAULT_IN_MEMORY_BYTES = 4 << 30
@@ -106,6 +107,9 @@ def data_error_of(error: BaseException) -> Optional[source_lib.DataError]:
   with _errors_lock:
     kept = _errors.get(int(match.group(1))) if match else None
   return None if kept is None else source_lib.DataError(*kept)
+
+
+cli.add_error_translation(data_error_of)
 
 
 def _positions_to_indices(positions, n, seed):

@@ -137,7 +137,6 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored"],
                   "on all local GPUs (or CPUs).")
 _THREADS = cli.define_threads()
 _INPUT_LIMITS = cli.define_input_limits()
-_INPUT_LIMITS = cli.define_input_limits()
 flags.DEFINE_integer("seed", 0, "Seed of data order, history sampling and "
                      "initial weights.")
 

@@ -6,7 +6,7 @@ from absl import flags
 import pytest
 
 from core import cli
-from data import input_files
+from core import limits
 from tests import helpers
 
 # A tiny binary: each --mode is one way a main can end.
@@ -101,10 +101,10 @@ def test_input_limit_flags_set_the_readers_caps():
   flag_values(["prog", "--max_image_megapixels=2", "--max_file_mib=3"])
   try:
     cli.apply_input_limits(megapixels.value, mib.value)
-    assert input_files.limits() == input_files.Limits(
+    assert limits.limits() == limits.Limits(
         max_file_bytes=3 << 20, max_pixels=2_000_000)
   finally:
-    input_files.set_limits(input_files.Limits())
+    limits.set_limits(limits.Limits())
   for flag in ("--max_image_megapixels=0", "--max_file_mib=0"):
     with pytest.raises(flags.IllegalFlagValueError,
                        match=f"{flag}: 0 is not a positive integer"):

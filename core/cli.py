@@ -105,19 +105,20 @@ def error_line(error: BaseException) -> str:
   return "error: " + " ".join(text.split())
 
 
-_TRANSLATIONS: List[Callable[[BaseException], Optional[ValueError]]] = []
+_TRANSLATIONS: List[Callable[[BaseException], Optional[Exception]]] = []
 
 
 def add_error_translation(
-    translate: Callable[[BaseException], Optional[ValueError]]) -> None:
-  """Lets ``guarded`` report `error` as `translate(error)` when that is not
-  None: how a library whose failures surface as another exception (a
-  reader's DataError inside a tf.data pipeline, data/pipeline.py) keeps the
-  one-line exit without core importing it."""
+    translate: Callable[[BaseException], Optional[Exception]]) -> None:
+  """Lets ``guarded`` report `error` as `translate(error)` (a ValueError or
+  OSError) when that is not None: how a library whose failures surface as
+  another exception (a reader's DataError inside a tf.data pipeline,
+  data/pipeline.py; a full disk under a checkpoint save, core/runtime.py)
+  keeps the one-line exit without this module importing it."""
   _TRANSLATIONS.append(translate)
 
 
-def _reader_error(error: BaseException) -> Optional[ValueError]:
+def _translated(error: BaseException) -> Optional[Exception]:
   """The bad-input error `error` stands for, or None."""
   for translate in _TRANSLATIONS:
     found = translate(error)
@@ -136,7 +137,7 @@ def guarded(main: Callable[[List[str]], Optional[int]]
       return main(argv) or 0
     except Exception as e:  # pylint: disable=broad-except
       if not isinstance(e, (ValueError, OSError)):
-        e = _reader_error(e)
+        e = _translated(e)
         if e is None:
           raise
       progress.end_open_line(sys.stderr)  # The error gets a line of its own.

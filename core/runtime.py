@@ -13,10 +13,13 @@ README's speed section. :func:`recommended` picks this device's entry.
 
 import dataclasses
 import os
+import re
 from typing import Dict, Optional
 
 import keras
 import tensorflow as tf
+
+from core import cli
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -177,3 +180,21 @@ def apply_thread_setting(text: str) -> Settings:
                        "INTRA,INTER") from None
     configure_threads(intra, inter)
   return best
+
+
+# TensorFlow's own file ops (checkpoint save, merge and restore) report a
+# full disk or a refused write as an OpError, not an OSError.
+_FILE_OPS = ("SaveV2", "MergeV2Checkpoints", "RestoreV2")
+
+
+def file_error_of(error: BaseException) -> Optional[OSError]:
+  """The OSError a failed TensorFlow file op stands for, or None."""
+  if not isinstance(error, tf.errors.OpError) or not any(
+      f"[Op:{op}]" in error.message for op in _FILE_OPS):
+    return None
+  text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", error.message)
+  return OSError(re.sub(r"\s*\[Op:\w+\]\s*$", "", text))
+
+
+cli.add_error_translation(file_error_of)
+

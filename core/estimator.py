@@ -172,6 +172,15 @@ def open_workdir(workdir: str, hparams, train_source, overwrite: bool = False
     yield read_done(workdir)
 
 
+def train_in_workdir(train: Callable, hparams, train_source, workdir: str,
+                     overwrite: bool = False) -> Dict[str, object]:
+  """A task's `train(hparams, source, workdir)` in a workdir this run holds
+  (`open_workdir`); a finished run's DONE is returned without training."""
+  with open_workdir(workdir, hparams, train_source, overwrite) as done:
+    return done if done is not None else train(hparams, train_source,
+                                               workdir)
+
+
 def train_with_early_stopping(
     workdir: str,
     hparams,

@@ -165,10 +165,8 @@ def train(hparams: HParams, train_source: source_lib.ImageSource,
     DataError: the source has no gaze labels or is too small to split.
     ProvenanceError: the workdir holds another training or is in use.
   """
-  with estimator.open_workdir(workdir, hparams, train_source,
-                             overwrite) as done:
-    return done if done is not None else _train(hparams, train_source,
-                                                workdir)
+  return estimator.train_in_workdir(_train, hparams, train_source, workdir,
+                                    overwrite)
 
 
 def _train(hparams: HParams, train_source: source_lib.ImageSource,

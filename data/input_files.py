@@ -260,8 +260,13 @@ def _check_mat_v5(path: str) -> None:
     if len(buffer) < 128 or 0 in buffer[:4]:
       return  # MATLAB v4 (no header) or too short: scipy decides
     order = "<" if buffer[126:128] == b"IM" else ">"
-    if buffer[125 if buffer[126] == ord("I") else 124] != 1:
-      return  # v7.3 (HDF5), refused by load_mat, or not MATLAB
+    version = buffer[125 if buffer[126] == ord("I") else 124]
+    if version == 2:  # v7.3: an HDF5 file behind a MAT header.
+      raise DataError(path, "is a MATLAB v7.3 (HDF5) file, which this "
+                      "reader does not read; re-save it as v7 in MATLAB: "
+                      "load it, then save(FILE, '-v7')")
+    if version != 1:
+      return  # Not MATLAB v5: scipy decides
     for kind, start, end in _mat_elements(
         path, buffer, 128, len(buffer), order, padded=False,
         holder="the file (truncated?)"):
@@ -291,10 +296,6 @@ def load_mat(path: str, **kwargs) -> dict:
   try:
     _check_mat_v5(path)
     return scipy.io.loadmat(path, **kwargs)
-  except NotImplementedError:
-    raise DataError(path, "is a MATLAB v7.3 (HDF5) file, which this "
-                    "reader does not read; re-save it as v7 in MATLAB: "
-                    "load it, then save(FILE, '-v7')") from None
   except DataError:
     raise
   except RecursionError:

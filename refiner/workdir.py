@@ -85,8 +85,7 @@ def load_refiner(workdir: str, snapshot: Optional[str] = None) -> keras.Model:
   try:
     model = keras.models.load_model(path)
   except (ValueError, OSError) as e:
-    raise source_lib.DataError(path, "cannot be loaded: " +
-                               " ".join(str(e).split()))
+    raise source_lib.DataError(path, f"cannot be loaded: {e}")
   if snapshot:
     load_snapshot(model, workdir, snapshot)
   return model
@@ -102,5 +101,4 @@ def load_snapshot(model: keras.Model, workdir: str, snapshot: str) -> None:
   try:
     model.load_weights(weights)
   except (ValueError, OSError) as e:
-    raise source_lib.DataError(weights, "cannot be loaded: " +
-                               " ".join(str(e).split()))
+    raise source_lib.DataError(weights, f"cannot be loaded: {e}")

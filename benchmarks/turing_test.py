@@ -42,15 +42,16 @@ def main(argv):
                      f"{' '.join(argv[1:]) or 'none'}")
   cli.start(argv[:1])
   # pylint: disable=g-import-not-at-top
-  from benchmarks.turing import pool as pool_lib
-  from benchmarks.turing import report
-  from benchmarks.turing import server as server_lib
-  from benchmarks.turing import store as store_lib
-  # pylint: enable=g-import-not-at-top
   if argv[1] == "report":
+    # Only here: its scipy, pandas and matplotlib take seconds to import.
+    from benchmarks.turing import report
     print(report.write_table1(FLAGS.results), end="")
     print(f"wrote {os.path.join(FLAGS.results, report.TABLE1_FILE)}")
     return
+  from benchmarks.turing import pool as pool_lib
+  from benchmarks.turing import server as server_lib
+  from benchmarks.turing import store as store_lib
+  # pylint: enable=g-import-not-at-top
   pool = pool_lib.read_pool(os.path.join(FLAGS.results, pool_lib.POOL_FILE))
   store = store_lib.Store(os.path.join(FLAGS.results, store_lib.DB_FILE))
   try:

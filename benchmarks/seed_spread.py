@@ -45,5 +45,9 @@ def main(argv):
   print(table2_report.write_spread(FLAGS.results, by_seed))
 
 
-if __name__ == "__main__":
+def run():
   cli.run(main)
+
+
+if __name__ == "__main__":
+  run()

@@ -157,6 +157,29 @@ def parse_flags(argv: List[str]) -> List[str]:
     sys.exit(1)
 
 
+# The project's packages: flags they define are the binaries' own.
+_PROJECT = ("core", "data", "refiner", "gaze", "handpose", "benchmarks")
+
+
+def _help_lists_every_flag(main: Callable) -> None:
+  """Makes absl's --help show the binary's docstring and all its flags.
+
+  absl lists only the flags the main module defined, and finds that module
+  by sys.argv[0]: a console script (simgan-train, ...) runs a wrapper, so
+  its --help listed none, and the flags shared through core.cli and
+  benchmarks.reproduce_cli were missing from every binary's --help.
+  """
+  module = sys.modules.get(main.__module__)
+  for name, defined in flags.FLAGS.flags_by_module_dict().items():
+    if name == sys.argv[0] or name.split(".")[0] in _PROJECT:
+      for flag in defined:
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  if module is not None and module.__doc__:
+    sys.modules["__main__"].__doc__ = module.__doc__
+
+
 def run(main: Callable[[List[str]], Optional[int]]) -> None:
-  """absl's app.run with the one error exit (see ``guarded``)."""
+  """absl's app.run with the one error exit (see ``guarded``) and a --help
+  that lists every flag of the binary."""
+  _help_lists_every_flag(main)
   app.run(guarded(main), flags_parser=parse_flags)

@@ -71,7 +71,7 @@ def main(argv):
                                  sources.embedded)
   print(texts["table2"])
   print(f"wrote {folder}/table2.md, table2.csv, table3.md, fig7.png, "
-        "fig7.pdf")
+        "fig7.pdf" + (", table1.md" if "turing_test" in results else ""))
 
 
 def run():

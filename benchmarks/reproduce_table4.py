@@ -55,7 +55,8 @@ def main(argv):
     texts = table4_report.report(folder, reproduction.rows, results,
                                  sources.embedded)
   print(texts["table4"])
-  print(f"wrote {folder}/table4.md, table4.csv, fig12.png, fig12.pdf")
+  print(f"wrote {folder}/table4.md, table4.csv, fig12.png, fig12.pdf" +
+        (", table1.md" if "turing_test" in results else ""))
 
 
 def run():

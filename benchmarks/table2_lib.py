@@ -159,6 +159,7 @@ class Reproduction(template.Reproduction):
   """One run of the gaze reproduction into `results` (see module doc)."""
 
   all_rows = ROWS
+  image_subject = "eye"
   # synthetic_1x is also the feature extractor of the refiner selection.
   rows_before_selection = ("synthetic_1x", "synthetic_4x", "synthetic_4x_aug",
                            "real_labelled", "oracle_4x")

@@ -24,7 +24,11 @@ interrupted run already finished):
 6. ``evaluation``: every row and baseline on the real test set, the
    domain-gap check on held-out synthetic images and the label-preservation
    check (how far refinement moves the labels an estimator sees).
-7. The table's later stages (Table 2: the per-snapshot study).
+7. ``turing test`` (Table 1, paper §3.1): a machine observer, a fresh
+   classifier cross-validated on real vs refined and, as the control, real
+   vs unrefined synthetic images, and the images a person's test shows
+   (turing_pool.npz; benchmarks/turing_test.py serves them); table1.md.
+8. The table's later stages (Table 2: the per-snapshot study).
 
 Every stage is named and may run in a worker process (`worker_spec`); its
 output lives in files of the results folder, from which `run` collects
@@ -39,6 +43,8 @@ results.json:
     training                     {row: steps, best step, how it stopped,
                                   best validation error}
     label_preservation           label_preservation.json
+    turing_test                  the machine observer's accuracy and p per
+                                 test (when a refined row ran)
     <later stage>                one entry per later stage
     timings                      {stage: wall and CPU seconds, over resumes}
     end_to_end_wall_seconds      the run's own clock, over resumes
@@ -54,10 +60,14 @@ import keras
 import numpy as np
 
 from benchmarks import stages
+from benchmarks.turing import observer as turing_observer
+from benchmarks.turing import pool as turing_pool
+from benchmarks.turing import report as turing_report
 from core import estimator as core_estimator
 from core import files
 from core import provenance
 from core import runtime
+from data import pictures
 from data import source as source_lib
 from data import specs
 from refiner import losses
@@ -74,6 +84,13 @@ SELECTION_FILE = "selection.json"
 LABEL_PRESERVATION_FILE = "label_preservation.json"
 RESULTS_FILE = "results.json"
 METRICS_FILE = "metrics.json"
+TURING_STAGE = "turing test"
+# Images per class the machine observer judges (cross-validated), and of
+# each kind a person's test may show (the first of the same draw).
+OBSERVER_IMAGES = 1000
+POOL_IMAGES = 200
+EXAMPLES_FILE = "refined_examples.png"
+EXAMPLE_ROWS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,6 +228,11 @@ class Reproduction(stages.StagedRun):
   def baselines(self) -> Dict[str, Dict]:
     """Estimators without a row, scored on the test set like the rows:
     {key: metrics}, computed on first call, read back after."""
+
+  @property
+  @abc.abstractmethod
+  def image_subject(self) -> str:
+    """What the images show, for a person's Turing test ('eye', ...)."""
 
   @property
   @abc.abstractmethod
@@ -352,7 +374,8 @@ class Reproduction(stages.StagedRun):
       self.run_stages([f"estimator {row.key}" for row in self.rows
                        if row.data == "refined"], self.jobs)
     later = self.later_stages()
-    self.run_stages(["evaluation", *later])
+    self.run_stages(["evaluation", *([TURING_STAGE] if refined else []),
+                     *later])
     results = {"preset": self.preset.name, "seed": self.seed,
                "image_shape": list(self.image_shape)}
     if refined:
@@ -364,6 +387,8 @@ class Reproduction(stages.StagedRun):
     judge = self.judge()
     if judge:
       results["label_preservation"] = self.label_preservation(judge)
+    if refined:
+      results["turing_test"] = self.turing_test()
     for name, stage in later.items():
       results[name.replace(" ", "_")] = stage()
     results["timings"] = self.timings()
@@ -387,6 +412,8 @@ class Reproduction(stages.StagedRun):
       judge = self.judge()
       if judge:
         self.label_preservation(judge)
+    elif name == TURING_STAGE:
+      self.turing_test()
     else:
       later = self.later_stages()
       if name not in later:
@@ -525,3 +552,72 @@ class Reproduction(stages.StagedRun):
               **self.label_shift(estimator, images, refined, n)}
     files.write_json(path, result)
     return result
+
+  def turing_images(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Real, refined and unrefined synthetic images of the Turing test,
+    drawn by the seed: up to OBSERVER_IMAGES of each, the refined and the
+    synthetic ones of different scenes where the training set is large
+    enough."""
+    rng = np.random.default_rng(self.seed + 29)
+    real, refined = self.source("real"), self.source("refined")
+    synthetic = self.source("synthetic")
+    n = min(OBSERVER_IMAGES, len(real), len(refined))
+    scenes = rng.permutation(min(len(refined), len(synthetic)))
+    unrefined = scenes[n:2 * n] if len(scenes) >= 2 * n else scenes[-n:]
+
+    def read(source, indices):
+      # Read in file order, then back in the drawn (random) order.
+      order = np.argsort(indices)
+      images = source.read(np.asarray(indices)[order])
+      return images[np.argsort(order)]
+
+    return (read(real, rng.choice(len(real), n, replace=False)),
+            read(refined, scenes[:n]), read(synthetic, unrefined))
+
+  def turing_test(self) -> Dict:
+    """Stage 7 (Table 1): the machine observer and the pool of a person's
+    test, computed once; table1.md is rewritten from them and any human
+    answers (turing.sqlite) each time.
+
+    Returns:
+      {test: accuracy, correct, trials and both p-values}, for 'refined'
+      (real vs refined) and 'synthetic' (the control).
+    """
+    path = self.path(turing_report.OBSERVER_FILE)
+    if not os.path.exists(path):
+      stages.log("Turing test: the machine observer (Table 1)")
+      real, refined, synthetic = self.turing_images()
+      turing_pool.write_pool(
+          self.path(turing_pool.POOL_FILE),
+          turing_pool.from_unit(real[:POOL_IMAGES], refined[:POOL_IMAGES],
+                                synthetic[:POOL_IMAGES], self.image_subject))
+      observed = {}
+      for test, other in (("refined", refined), ("synthetic", synthetic)):
+        result = turing_observer.observe(real, other, self.seed)
+        confusion = result.pop("confusion")  # Flat, as the human study's.
+        observed[test] = {**result, **confusion, **turing_report.summary(
+            result["correct"], result["trials"])}
+      files.write_json(path, observed)
+    self.write_refined_examples()
+    turing_report.write_table1(self.results)
+    return {test: {key: result[key] for key in (
+        "correct", "trials", "accuracy", "p_two_sided", "p_one_sided")}
+            for test, result in files.read_json(path).items()}
+
+  def write_refined_examples(self) -> None:
+    """refined_examples.png: EXAMPLE_ROWS synthetic training images drawn by
+    the seed, refined, their difference and the nearest of up to
+    OBSERVER_IMAGES real images (data/pictures.py)."""
+    path = self.path(EXAMPLES_FILE)
+    if os.path.exists(path):
+      return
+    synthetic, refined = self.source("synthetic"), self.source("refined")
+    real = self.source("real")
+    rows = np.sort(np.random.default_rng(self.seed + 31).choice(
+        len(refined), min(EXAMPLE_ROWS, len(refined)), replace=False))
+    width = self.image_shape[1]
+    pictures.write_png(pictures.draw_refined_examples(
+        synthetic.read(rows), refined.read(rows),
+        real.read(np.arange(min(OBSERVER_IMAGES, len(real)))),
+        max(1, 200 // width), f"{self.chosen_snapshot()} on "
+        f"{synthetic.description}"), path)

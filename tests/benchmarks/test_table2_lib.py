@@ -70,7 +70,14 @@ def test_smoke_preset_writes_tables_and_figure(tmp_path):
       "estimator synthetic_4x_aug", "estimator real_labelled",
       "estimator oracle_4x", "selection", "refine", "estimator refined_1x",
       "estimator refined_4x", "estimator refined_4x_aug", "evaluation",
-      "snapshot study"]
+      "turing test", "snapshot study"]
+  # Table 1 by the machine observer, the pool of a person's test, pictures.
+  assert set(results["turing_test"]) == {"refined", "synthetic"}
+  assert results["turing_test"]["refined"]["trials"] == 2 * min(
+      preset.n_real, preset.n_synthetic)
+  assert "## Machine observer" in (tmp_path / "table1.md").read_text()
+  assert {"turing_pool.npz", "turing_observer.json", "table1.json",
+          "refined_examples.png"} <= set(os.listdir(tmp_path))
   assert all(t["wall_seconds"] > 0 and t["peak_rss_bytes"] > 10**8
              for t in timings.values())
   # How every model stopped is on record and in the table.
@@ -121,6 +128,7 @@ def test_a_subset_of_rows_runs_only_what_it_needs(tmp_path):
   results = run.run()
   assert set(results["evaluations"]) == {"synthetic_1x", "knn_synthetic"}
   assert "selection" not in results and "label_preservation" not in results
+  assert "turing_test" not in results  # Table 1 needs refined images.
   assert not os.path.exists(tmp_path / "simgan")
   assert os.listdir(tmp_path / "estimators") == ["synthetic_1x"]
   assert list(results["timings"]) == ["estimator synthetic_1x",

@@ -68,7 +68,7 @@ def test_smoke_preset_writes_table_and_figure(tmp_path):
   assert list(results["timings"]) == [
       "estimator synthetic", "simgan", "estimator synthetic_3x",
       "estimator real", "selection", "refine", "estimator refined",
-      "estimator refined_3x", "evaluation"]
+      "estimator refined_3x", "evaluation", "turing test"]
   assert list(results["training"]) == [r.key for r in table4_lib.ROWS]
   assert results["refiner_training"]["patience"] == 1
   assert "End to end:" in texts["timings"]
@@ -96,7 +96,15 @@ def test_one_refined_row_runs_every_hand_hook(tmp_path):
       "synthetic", 12, "heatmap px (64x64 grid)")
   assert list(results["timings"]) == [
       "estimator synthetic", "simgan", "selection", "refine",
-      "estimator refined", "evaluation"]
+      "estimator refined", "evaluation", "turing test"]
+  # Table 1 by the machine observer: every drawn image judged once.
+  n = 3 * min(preset.n_real, preset.n_frames)  # frames x 3 Kinect views
+  for test in ("refined", "synthetic"):
+    assert results["turing_test"][test]["trials"] == 2 * n
+  table1 = (tmp_path / "table1.md").read_text()
+  assert "## Machine observer" in table1 and "No human answers yet" in table1
+  assert (tmp_path / "turing_pool.npz").exists()
+  assert (tmp_path / "refined_examples.png").exists()
   text = table4_report.report(str(tmp_path), run.rows, results,
                               embedded=True)["table4"]
   assert "Share of the domain gap closed" not in text  # No 'real' row.

@@ -187,7 +187,9 @@ def _train_fold(images: np.ndarray, labels: np.ndarray, train: np.ndarray,
 
   # One traced step and a traced forward pass: model.fit per epoch would
   # set up its data pipeline each time, seconds per call on a small CPU.
-  @tf.function(input_signature=spec)
+  # No Python control flow inside: autograph off (it also could not parse
+  # these closures and warned at every fold).
+  @tf.function(input_signature=spec, autograph=False)
   def train_step(x, y):
     with tf.GradientTape() as tape:
       loss = bce(y[:, None], model(x, training=True))
@@ -195,7 +197,7 @@ def _train_fold(images: np.ndarray, labels: np.ndarray, train: np.ndarray,
     optimizer.apply(grads, model.trainable_variables)
 
   forward = tf.function(lambda x: model(x, training=False)[:, 0],
-                        input_signature=spec[:1])
+                        input_signature=spec[:1], autograph=False)
 
   def logits(x: np.ndarray) -> np.ndarray:
     out = [forward(standardise(x[i:i + 4 * batch_size])).numpy()

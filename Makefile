@@ -17,11 +17,11 @@ RESULTS ?= results
 
 venv: $(STAMP)
 
-$(STAMP): setup.py setup.cfg requirements.txt
+# setup.cfg holds compatible ranges; constraints.txt the exact versions tested.
+$(STAMP): setup.py setup.cfg pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 $(BROWSER_STAMP): $(STAMP)

@@ -1,5 +1,6 @@
 """The SimGAN throughput benchmark (no timing asserts: speeds vary)."""
 
+import dataclasses
 import json
 import math
 import os
@@ -8,6 +9,7 @@ import pytest
 
 from benchmarks import throughput_baseline as plain_lib
 from benchmarks import throughput_lib as throughput
+from core import runtime
 from tests import helpers
 
 
@@ -102,7 +104,13 @@ def test_tiny_benchmark_writes_complete_json(tmp_path):
   assert "R step / plain " in line and "estimator_step " in line
 
 
-def test_comparisons_off_time_the_project_alone():
+def test_comparisons_off_time_the_project_alone(monkeypatch):
+  # The device's default settings are float32 here whatever the CPU (on
+  # bf16 hardware they would be mixed_bfloat16, a configuration not timed).
+  recommended = runtime.recommended
+  monkeypatch.setattr(runtime, "recommended", lambda kind: (
+      dataclasses.replace(recommended(kind), precision="float32",
+                          jit_compile=False)))
   report = throughput.run_benchmark(
       ["gaze"], ["float32"], [False], batch_sizes={"gaze": 2},
       steps={"gaze": 1}, warmup=0, repeats=1, baseline=False,

@@ -3,6 +3,10 @@
 #   make reproduce-table2     the main job (embedded eye world unless
 #                             UNITYEYES=... MPIIGAZE=... are given)
 # Each creates .venv and installs the project into it first.
+# The reproduce-* targets pass ARGS on to the binary, e.g.
+#   make reproduce-table2 ARGS="--set simgan.steps=2000 --rows=synthetic_1x" \
+#     RESULTS=results/steps2000
+# (a changed preset needs folders of its own: RESULTS moves them all).
 
 PYTHON ?= python3
 VENV := .venv
@@ -49,7 +53,7 @@ reproduce-table2: $(STAMP)
 	$(PY) -m benchmarks.reproduce_table2 \
 	  --results=$(RESULTS)/table2$(if $(UNITYEYES),_real) \
 	  $(if $(UNITYEYES),--unityeyes=$(UNITYEYES)) \
-	  $(if $(MPIIGAZE),--mpiigaze=$(MPIIGAZE))
+	  $(if $(MPIIGAZE),--mpiigaze=$(MPIIGAZE)) $(ARGS)
 
 # The spread study of the quick preset: three seeds (seed 0 also retrains the
 # refined_1x row on every refiner snapshot), then spread.md over seeds.
@@ -57,7 +61,7 @@ reproduce-table2-seeds: $(STAMP)
 	for s in 0 1 2; do \
 	  $(PY) -m benchmarks.reproduce_table2 --seed=$$s \
 	    --results=$(RESULTS)/table2_seeds/seed_$$s \
-	    $$( [ $$s = 0 ] && echo --snapshot_study ) || exit 1; \
+	    $$( [ $$s = 0 ] && echo --snapshot_study ) $(ARGS) || exit 1; \
 	done
 	$(PY) -m benchmarks.seed_spread --results=$(RESULTS)/table2_seeds
 
@@ -65,7 +69,8 @@ reproduce-table2-seeds: $(STAMP)
 # hands with NYU=/path/to/dataset (holding train/ and test/).
 reproduce-table4: $(STAMP)
 	$(PY) -m benchmarks.reproduce_table4 \
-	  --results=$(RESULTS)/table4$(if $(NYU),_real) $(if $(NYU),--nyu=$(NYU))
+	  --results=$(RESULTS)/table4$(if $(NYU),_real) $(if $(NYU),--nyu=$(NYU)) \
+	  $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(RESULTS)

@@ -117,6 +117,16 @@ def refiner_training_markdown(refiner_training: Dict,
        else []))
 
 
+def overrides_note(results: Dict) -> Optional[str]:
+  """The fields --set changed in the preset, or None where it ran as is."""
+  overrides = results.get("preset_overrides")
+  if not overrides:
+    return None
+  return (f"Preset {results['preset']} with --set " + ", ".join(
+      f"{key}={value}" for key, value in overrides.items()) +
+          " (the preset changed: these are not its numbers).")
+
+
 def selection_note(selection: Dict) -> str:
   """Which snapshot refined the training set, and how it was chosen."""
   chosen = selection["chosen"]

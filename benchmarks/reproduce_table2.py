@@ -3,11 +3,15 @@ r"""Reproduces the gaze experiment end to end: Tables 2, 3 and Fig. 7.
   python -m benchmarks.reproduce_table2 --results=results/table2
   python -m benchmarks.reproduce_table2 --unityeyes=/data/UnityEyes \
       --mpiigaze=/data/MPIIGaze --preset=paper  # -> results/table2_paper_real
+  python -m benchmarks.reproduce_table2 --set simgan.steps=2000 \
+      --set schedule.max_steps=3000 --results=results/table2_steps
 
-Without --unityeyes/--mpiigaze it runs on the embedded eye world. Re-running
-the same command resumes: every stage skips what is already complete; a
-folder made with another preset, data, seed or precision is refused
-(provenance.json; --overwrite starts it afresh).
+Without --unityeyes/--mpiigaze it runs on the embedded eye world. --set
+changes one field of the preset (see its help). Re-running the same command
+resumes: every stage skips what is already complete; a folder made with
+another preset (or --set), data, seed or precision is refused
+(provenance.json; --overwrite starts it afresh). A run with other --rows
+adds its rows to the folder's tables.
 Outputs in --results: table2.md, table2.csv, table3.md, fig7.png, fig7.pdf,
 timings.md, results.json, flags.txt, versions.json, config.json and the
 stages' work folders (+ snapshots.md with --snapshot_study). For the spread
@@ -49,7 +53,9 @@ def main(argv):
   from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table2_report  # pylint: disable=g-import-not-at-top
 
-  preset = table2_lib.PRESETS[FLAGS.preset]
+  preset = reproduce_cli.override_preset(
+      table2_lib.PRESETS[FLAGS.preset], _REPRODUCTION.overrides.value,
+      table2_lib.Reproduction.preset_targets())
   if bool(FLAGS.unityeyes) != bool(FLAGS.mpiigaze):
     raise ValueError("give both --unityeyes and --mpiigaze, or neither")
   if FLAGS.unityeyes:
@@ -67,11 +73,12 @@ def main(argv):
   with reproduction.claim(FLAGS.overwrite):
     cli.write_flags_file(folder)
     results = reproduction.run()
-    texts = table2_report.report(folder, reproduction.rows, results,
-                                 sources.embedded)
+    texts = table2_report.report(folder, reproduction.finished_rows(),
+                                 results, sources.embedded)
   print(texts["table2"])
-  print(f"wrote {folder}/table2.md, table2.csv, table3.md, fig7.png, "
-        "fig7.pdf" + (", table1.md" if "turing_test" in results else ""))
+  print(cli.summary([
+      f"wrote {folder}/table2.md, table2.csv, table3.md, fig7.png, "
+      "fig7.pdf" + (", table1.md" if "turing_test" in results else "")]))
 
 
 def run():

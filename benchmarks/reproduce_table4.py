@@ -4,10 +4,12 @@ r"""Reproduces the hand-pose experiment end to end: Table 4 and Fig. 12.
   python -m benchmarks.reproduce_table4 --nyu=/data/nyu/dataset \
       --preset=paper  # -> results/table4_paper_real
 
-Without --nyu it runs on the embedded depth-hand world. Re-running the same
-command resumes: every stage skips what is already complete; a folder made
-with another preset, data, seed or precision is refused (provenance.json;
---overwrite starts it afresh). Outputs in
+Without --nyu it runs on the embedded depth-hand world. --set changes one
+field of the preset (e.g. --set simgan.steps=2000; see its help).
+Re-running the same command resumes: every stage skips what is already
+complete; a folder made with another preset (or --set), data, seed or
+precision is refused (provenance.json; --overwrite starts it afresh). A run
+with other --rows adds its rows to the folder's tables. Outputs in
 --results: table4.md, table4.csv, fig12.png, fig12.pdf, timings.md,
 results.json, flags.txt, versions.json, config.json and the stages' work
 folders.
@@ -39,7 +41,9 @@ def main(argv):
   from benchmarks import table4_lib  # pylint: disable=g-import-not-at-top
   from benchmarks import table4_report  # pylint: disable=g-import-not-at-top
 
-  preset = table4_lib.PRESETS[FLAGS.preset]
+  preset = reproduce_cli.override_preset(
+      table4_lib.PRESETS[FLAGS.preset], _REPRODUCTION.overrides.value,
+      table4_lib.Reproduction.preset_targets())
   sources = (table4_lib.nyu_sources(FLAGS.nyu) if FLAGS.nyu else
              table4_lib.embedded_sources(preset, FLAGS.seed))
   folder = reproduce_cli.resolve_results(FLAGS.results, "4", FLAGS.preset,
@@ -52,11 +56,12 @@ def main(argv):
   with reproduction.claim(FLAGS.overwrite):
     cli.write_flags_file(folder)
     results = reproduction.run()
-    texts = table4_report.report(folder, reproduction.rows, results,
-                                 sources.embedded)
+    texts = table4_report.report(folder, reproduction.finished_rows(),
+                                 results, sources.embedded)
   print(texts["table4"])
-  print(f"wrote {folder}/table4.md, table4.csv, fig12.png, fig12.pdf" +
-        (", table1.md" if "turing_test" in results else ""))
+  print(cli.summary([
+      f"wrote {folder}/table4.md, table4.csv, fig12.png, fig12.pdf" +
+      (", table1.md" if "turing_test" in results else "")]))
 
 
 def run():

@@ -16,17 +16,19 @@ from concurrent import futures
 import multiprocessing
 import os
 import platform
-import resource
 import subprocess
 import sys
 import threading
 import time
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
+from absl import logging as absl_logging
 import filelock
 
+from core import cli
 from core import files
 from core import limits as limits_lib
+from core import progress
 from core import runtime
 
 TIMINGS_FILE = "timings.json"
@@ -36,6 +38,7 @@ _VERSIONED_MODULES = ("tensorflow", "keras", "numpy", "scipy", "cv2", "pandas",
 
 
 def log(message: str) -> None:
+  progress.end_open_line()  # A live progress line of this process ends.
   print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
@@ -58,18 +61,23 @@ def versions() -> Dict[str, str]:
   return out
 
 
-def peak_rss_bytes() -> int:
-  """This process's largest resident set size so far (bytes)."""
-  # ru_maxrss is in KiB on Linux, in bytes on macOS.
-  scale = 1 if sys.platform == "darwin" else 1024
-  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-
-
 Job = Union[str, Tuple[str, ...]]  # A stage, or stages run in this order.
 
 
 def _chain(job: Job) -> Tuple[str, ...]:
   return (job,) if isinstance(job, str) else tuple(job)
+
+
+def _run_numbered(run: "StagedRun", name: str, number: int, total: int
+                 ) -> None:
+  """Runs stage `name`, timed, between two log lines that say which of the
+  run's `total` stages it is and, at its end, how long it took."""
+  log(f"stage {number}/{total} {name}")
+  tic = time.monotonic()
+  with run.timed(name):
+    run.run_stage(name)
+  log(f"stage {number}/{total} {name} finished in "
+      f"{progress.format_duration(time.monotonic() - tic)}")
 
 
 def exit_with_parent(parent_pid: int, poll_seconds: float = 1.0) -> None:
@@ -88,7 +96,8 @@ def exit_with_parent(parent_pid: int, poll_seconds: float = 1.0) -> None:
   threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
-def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int,
+def _run_job_in_worker(spec: Tuple[type, Dict], job: Job,
+                       numbers: Tuple[int, ...], total: int, intra_op: int,
                        parent_pid: int, limits: limits_lib.Limits) -> None:
   """A job's stages in a fresh worker process: rebuild the run, run them.
 
@@ -96,7 +105,8 @@ def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int,
   a reader's error met inside a pipeline reaches the parent as that
   DataError (pipeline failures do not cross processes otherwise). Each
   stage's seconds reach timings.json as it ends, so a killed run keeps the
-  time of the stages it finished.
+  time of the stages it finished. The worker writes to the parent's
+  terminal directly (cli.configure_worker made its progress whole lines).
   """
   exit_with_parent(parent_pid)
   limits_lib.set_limits(limits)
@@ -104,9 +114,9 @@ def _run_job_in_worker(spec: Tuple[type, Dict], job: Job, intra_op: int,
   from data import pipeline  # pylint: disable=g-import-not-at-top
   factory, kwargs = spec
   run = factory(**kwargs)
-  for name in _chain(job):
-    with run.timed(name), pipeline.reader_errors():
-      run.run_stage(name)
+  for name, number in zip(_chain(job), numbers):
+    with pipeline.reader_errors():
+      _run_numbered(run, name, number, total)
 
 
 class StagedRun(abc.ABC):
@@ -120,6 +130,8 @@ class StagedRun(abc.ABC):
   def __init__(self, results: str):
     self.results = results
     os.makedirs(results, exist_ok=True)
+    self._planned = None  # plan_stages' total, and the stages numbered.
+    self._numbered = 0
 
   @abc.abstractmethod
   def run_stage(self, name: str) -> None:
@@ -149,7 +161,7 @@ class StagedRun(abc.ABC):
       yield
     finally:
       self.add_timing(stage, time.monotonic() - wall,
-                      time.process_time() - cpu, peak_rss_bytes())
+                      time.process_time() - cpu, cli.peak_rss_bytes())
 
   def add_timing(self, stage: str, wall_seconds: float,
                  cpu_seconds: float, peak_rss: int = 0) -> None:
@@ -169,6 +181,27 @@ class StagedRun(abc.ABC):
                                     peak_rss)
       files.write_json(self.path(TIMINGS_FILE), timings)
 
+  def plan_stages(self, *jobs_lists: Sequence[Job]) -> None:
+    """Announces the jobs of the run_stages calls to come, so that their
+    log lines count the stages of the whole run ('stage 3/7'); without a
+    plan each call counts its own."""
+    self._planned = sum(len(_chain(job)) for jobs_list in jobs_lists
+                        for job in jobs_list)
+    self._numbered = 0
+
+  def _numbers(self, jobs_list: Sequence[Job]
+              ) -> Tuple[List[Tuple[int, ...]], int]:
+    """(the numbers of each job's stages, the total they count to)."""
+    first = self._numbered + 1 if self._planned is not None else 1
+    numbers, count = [], first
+    for job in jobs_list:
+      numbers.append(tuple(range(count, count + len(_chain(job)))))
+      count += len(_chain(job))
+    if self._planned is None:
+      return numbers, count - 1
+    self._numbered = count - 1
+    return numbers, max(self._planned, count - 1)
+
   def run_stages(self, jobs_list: Sequence[Job], jobs: int = 1) -> None:
     """Runs independent jobs, `jobs` at a time.
 
@@ -182,24 +215,28 @@ class StagedRun(abc.ABC):
     thread, so two jobs side by side nearly halve the wall clock. Jobs are
     submitted in the order given (put the longest first). The first failure
     cancels the jobs not yet started; those running finish (and keep their
-    timings), then it is raised here.
+    timings), then it is raised here. Workers log at this process's
+    verbosity (cli.configure_worker).
     """
+    numbers, total = self._numbers(jobs_list)
     if jobs <= 1 or len(jobs_list) <= 1:
-      for job in jobs_list:
-        for name in _chain(job):
-          with self.timed(name):
-            self.run_stage(name)
+      for job, job_numbers in zip(jobs_list, numbers):
+        for name, number in zip(_chain(job), job_numbers):
+          _run_numbered(self, name, number, total)
       return
     jobs = min(jobs, len(jobs_list))
     intra_op = max(1, (os.cpu_count() or 1) // jobs)
     log(f"running {', '.join(' -> '.join(_chain(j)) for j in jobs_list)}: "
         f"{jobs} at a time, {intra_op} thread(s) each")
+    # configure_worker runs before a task's unpickling imports TensorFlow.
     with futures.ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("spawn"),
-        max_tasks_per_child=1) as pool:
+        max_tasks_per_child=1, initializer=cli.configure_worker,
+        initargs=(absl_logging.get_verbosity(),)) as pool:
       pending = [pool.submit(_run_job_in_worker, self.worker_spec(), job,
-                             intra_op, os.getpid(), limits_lib.limits())
-                 for job in jobs_list]
+                             job_numbers, total, intra_op, os.getpid(),
+                             limits_lib.limits())
+                 for job, job_numbers in zip(jobs_list, numbers)]
       error = None
       for future in futures.as_completed(pending):
         if future.cancelled():

@@ -159,6 +159,9 @@ class Reproduction(template.Reproduction):
   """One run of the gaze reproduction into `results` (see module doc)."""
 
   all_rows = ROWS
+  presets = PRESETS
+  # Each row sets its subset (1x, 4x) and whether it is augmented.
+  row_fields = {"schedule": ("subset_fraction",), "estimator": ("augment",)}
   image_subject = "eye"
   # synthetic_1x is also the feature extractor of the refiner selection.
   rows_before_selection = ("synthetic_1x", "synthetic_4x", "synthetic_4x_aug",

@@ -104,6 +104,9 @@ def write_tables(results_dir: str, rows: List, results: Dict,
         results["label_preservation"], "gaze", "shift_deg", "°"))
   if "selection" in results:
     notes.append(report_lib.selection_note(results["selection"]))
+  overrides = report_lib.overrides_note(results)
+  if overrides:
+    notes.append(overrides)
   text2 = report_lib.document(
       "Table 2: gaze estimation, % of test images within d",
       report_lib.markdown(t2), notes)

@@ -160,6 +160,7 @@ class Reproduction(template.Reproduction):
   """One run of the hand reproduction into `results` (see module doc)."""
 
   all_rows = ROWS
+  presets = PRESETS
   image_subject = "depth hand"
   # 'synthetic' is also the feature extractor of the refiner selection.
   rows_before_selection = ("synthetic", "synthetic_3x", "real")

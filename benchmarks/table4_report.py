@@ -94,6 +94,9 @@ def write_table(results_dir: str, rows: List, results: Dict,
     notes.append(report_lib.selection_note(results["selection"]))
   if training:
     notes.append(report_lib.convergence_note(training))
+  overrides = report_lib.overrides_note(results)
+  if overrides:
+    notes.append(overrides)
   text = report_lib.document(f"Table 4: hand pose, % within d = {D} px",
                              report_lib.markdown(frame), notes)
   files.write_atomic(os.path.join(results_dir, "table4.md"), text)

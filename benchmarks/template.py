@@ -32,9 +32,14 @@ interrupted run already finished):
 
 Every stage is named and may run in a worker process (`worker_spec`); its
 output lives in files of the results folder, from which `run` collects
-results.json:
+results.json. Its rows are every row finished in the folder
+(`finished_rows`): runs of one folder share a configuration, whatever rows
+each ran, so a run of one row adds it to the tables of the others.
 
     preset, seed, image_shape    what ran
+    preset_overrides             {dotted field: value} where the preset
+                                 differs from the table's preset of its
+                                 name (--set)
     refiner_training             units run, cap, converged, the criterion
                                  per snapshot (when a refined row ran)
     selection                    selection.json (when a refined row ran)
@@ -181,6 +186,15 @@ class Reproduction(stages.StagedRun):
 
   @property
   @abc.abstractmethod
+  def presets(self) -> Dict:
+    """The table's presets by name (what `preset_overrides` compares to)."""
+
+  # Fields of the preset's `schedule` and `estimator` overrides that each
+  # row sets itself (Table 2: its subset and augmentation).
+  row_fields: Dict[str, Tuple[str, ...]] = {}
+
+  @property
+  @abc.abstractmethod
   def rows_before_selection(self) -> Sequence[str]:
     """Keys of the rows that need no refiner, in training order (stage 2)."""
 
@@ -265,6 +279,42 @@ class Reproduction(stages.StagedRun):
   def refined(self) -> bool:
     """Whether a refined row runs (then the SimGAN stages run too)."""
     return any(row.data == "refined" for row in self.rows)
+
+  def finished_rows(self) -> List:
+    """Every row whose estimator has finished in the results folder, this
+    run's or an earlier run's with other rows (the rows run are not part of
+    the provenance: all share this configuration), in the table's order:
+    the rows the tables show."""
+    return [row for row in self.all_rows if os.path.exists(
+        self.path("estimators", row.key, self.estimator_lib.DONE))]
+
+  @classmethod
+  def preset_targets(cls) -> Dict[str, Tuple[type, Tuple[str, ...]]]:
+    """The dict fields of a preset: {name: (the dataclass whose fields its
+    keys override, the fields of it that the run sets itself from the data,
+    the seed, the precision or the row, which a preset may not)}."""
+    fixed = {"simgan": ("image_shape", "seed", "precision"),
+             "schedule": ("seed", "precision"), "estimator": ("schedule",)}
+    return {name: (target, fixed[name] + tuple(cls.row_fields.get(name, ())))
+            for name, target in (("simgan", simgan.HParams),
+                                 ("schedule", core_estimator.Schedule),
+                                 ("estimator", cls.estimator_lib.HParams))}
+
+  def preset_overrides(self) -> Dict:
+    """The fields where the preset differs from the table's preset of its
+    name (what --set changed), as dotted keys: {'simgan.steps': 2000}."""
+    base = self.presets.get(self.preset.name)
+    if base is None:  # A preset of the caller's own: nothing to compare.
+      return {}
+    old, new = dataclasses.asdict(base), dataclasses.asdict(self.preset)
+    changes = {}
+    for name, value in new.items():
+      if isinstance(value, dict):
+        changes.update({f"{name}.{key}": v for key, v in value.items()
+                        if key not in old[name] or old[name][key] != v})
+      elif value != old[name]:
+        changes[name] = value
+    return changes
 
   def row(self, key: str):
     return next(row for row in self.all_rows if row.key == key)
@@ -368,26 +418,34 @@ class Reproduction(stages.StagedRun):
       feature = f"estimator {self.feature_row}"
       jobs_list = [(feature, "simgan")] + [e for e in estimators
                                            if e != feature]
+    refining = ["selection", "refine"] if refined else []
+    refined_estimators = [f"estimator {row.key}" for row in self.rows
+                          if row.data == "refined"]
+    later = self.later_stages()
+    last = ["evaluation", *([TURING_STAGE] if refined else []), *later]
+    self.plan_stages(jobs_list, refining, refined_estimators, last)
     self.run_stages(jobs_list, self.jobs)
     if refined:
-      self.run_stages(["selection", "refine"])  # One after the other.
-      self.run_stages([f"estimator {row.key}" for row in self.rows
-                       if row.data == "refined"], self.jobs)
-    later = self.later_stages()
-    self.run_stages(["evaluation", *([TURING_STAGE] if refined else []),
-                     *later])
-    results = {"preset": self.preset.name, "seed": self.seed,
+      self.run_stages(refining)  # One after the other.
+      self.run_stages(refined_estimators, self.jobs)
+    self.run_stages(last)
+    # The rows of earlier runs into this folder too (finished_rows), and
+    # the refiner's results wherever a refined row among them used it.
+    shown = self.finished_rows()
+    shown_refined = any(row.data == "refined" for row in shown)
+    results = {"preset": self.preset.name,
+               "preset_overrides": self.preset_overrides(), "seed": self.seed,
                "image_shape": list(self.image_shape)}
-    if refined:
+    if shown_refined:
       results["refiner_training"] = self.refiner_training()
       results["selection"] = files.read_json(self.path(SELECTION_FILE))
     results["evaluations"] = self.evaluations()
     results["training"] = {row.key: self.training_record(row.key)
-                           for row in self.rows}
+                           for row in shown}
     judge = self.judge()
     if judge:
       results["label_preservation"] = self.label_preservation(judge)
-    if refined:
+    if shown_refined:
       results["turing_test"] = self.turing_test()
     for name, stage in later.items():
       results[name.replace(" ", "_")] = stage()
@@ -518,19 +576,24 @@ class Reproduction(stages.StagedRun):
             self.estimator_path(key), self.source(test), out))
 
   def evaluations(self) -> Dict[str, Dict]:
-    """Stage 6: the rows, the baselines, then the domain-gap check."""
-    out = {row.key: self.evaluate(row.key) for row in self.rows}
+    """Stage 6: the finished rows (earlier runs' read back, each evaluated
+    once), the baselines, then the domain-gap check."""
+    finished = [row.key for row in self.finished_rows()]
+    out = {key: self.evaluate(key) for key in finished}
     out.update(self.baselines())
     key = self.domain_gap_row
-    if self.sources.synthetic_test and key in self.keys:
+    if self.sources.synthetic_test and key in finished:
       out[f"{key}@synthetic_test"] = self.evaluate(key, "synthetic_test")
     return out
 
   def judge(self) -> Optional[str]:
-    """The row that judges the label shift, or None where none is run."""
-    if not self.refined:
+    """The row that judges the label shift, or None where neither this run
+    nor an earlier one into the folder has a refined row and a judge."""
+    rows = [*self.rows, *self.finished_rows()]
+    if not any(row.data == "refined" for row in rows):
       return None
-    return next((key for key in self.judges if key in self.keys), None)
+    keys = {row.key for row in rows}
+    return next((key for key in self.judges if key in keys), None)
 
   def label_preservation(self, judge: str) -> Dict:
     """Stage 6: what estimator `judge` sees move when images are refined.

@@ -9,14 +9,29 @@ file, an unwritable output — is raised as ValueError
 turns it into one line ``error: ...`` on stderr and exit status 1, never
 a traceback. Libraries never read flags; the values reach them as
 arguments.
+
+Binaries are quiet by default: TensorFlow's C++ lines, its Python logger
+below ERROR and absl's INFO lines are hidden; absl's ``--verbosity=0``
+(INFO) brings them back (``set_verbosity``). A long binary ends with
+``summary``: wall and CPU time, peak memory, what it wrote.
 """
 
+import dataclasses
+import importlib.abc
+import importlib.util
+import logging
 import os
+import re
+import resource
 import sys
-from typing import Callable, List, Optional, Tuple
+import tempfile
+import time
+from typing import Callable, List, Optional, Sequence, Tuple
+import warnings
 
 from absl import app
 from absl import flags
+from absl import logging as absl_logging
 
 from core import files
 from core import limits
@@ -178,8 +193,257 @@ def _help_lists_every_flag(main: Callable) -> None:
     sys.modules["__main__"].__doc__ = module.__doc__
 
 
+# -- quiet logs ----------------------------------------------------------------
+
+# TensorFlow's C++ log threshold: 0 all, 1 no INFO, 2 no WARNING, 3 no ERROR.
+TF_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
+# The variable as the user set it (None: unset), before a binary's default.
+_USER_TF_LOG_LEVEL = os.environ.get(TF_LOG_LEVEL)
+
+# A C++ log line: absl's 'I0000 00:00:1796092655.69   4973 port.cc:153] ...'
+# (the time field reads so before absl::InitializeLog) or the
+# older '2025-09-17 14:44:05.157831: I external/.../x.cc:32] ...'.
+_CPP_LINE = re.compile(
+    r"(?:(?P<absl>[IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ |"
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (?P<glog>[IWEF]) )\S+:\d+\] ")
+_ABSL_PREAMBLE = ("WARNING: All log messages before absl::InitializeLog() is "
+                  "called are written to STDERR")
+_SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
+# Python's own stderr lines (a warning, a traceback): never continuations.
+_PYTHON_LINE = re.compile(r"Traceback |\S+:\d+: \w*Warning: ")
+
+# Lines of TensorFlow's import that the filter dropped (set_verbosity at
+# INFO writes them after all).
+_dropped: List[str] = []
+
+
+def drop_tensorflow_lines(text: str, min_level: int) -> Tuple[str, str]:
+  """Splits stderr text into (kept, dropped): TensorFlow's C++ log lines
+  below `min_level` (TF_CPP_MIN_LOG_LEVEL's scale) are dropped, with the
+  lines that continue them; anything else (a Python warning, a traceback)
+  is kept."""
+  kept, dropped = [], []
+  dropping = False
+  for line in text.splitlines(keepends=True):
+    found = _CPP_LINE.match(line)
+    if found:
+      severity = _SEVERITY[found.group("absl") or found.group("glog")]
+      dropping = severity < min_level
+    elif line.startswith(_ABSL_PREAMBLE):
+      dropping = _SEVERITY["W"] < min_level
+    elif _PYTHON_LINE.match(line):
+      dropping = False
+    # Otherwise the continuation of the record before it.
+    (dropped if dropping else kept).append(line)
+  return "".join(kept), "".join(dropped)
+
+
+def _min_log_level() -> int:
+  try:
+    return int(os.environ.get(TF_LOG_LEVEL, "0"))
+  except ValueError:
+    return 0
+
+
+class _FilteredLoader(importlib.abc.Loader):
+  """Runs TensorFlow's import with fd 2 captured, then writes it back less
+  the C++ lines below TF_CPP_MIN_LOG_LEVEL. TensorFlow prints some lines
+  (oneDNN, CUDA drivers) while it loads, whatever that variable says."""
+
+  def __init__(self, loader: importlib.abc.Loader):
+    self.loader = loader
+
+  def create_module(self, spec):
+    return self.loader.create_module(spec)
+
+  def exec_module(self, module):
+    module.__loader__ = module.__spec__.loader = self.loader
+    sys.stderr.flush()
+    try:
+      saved = os.dup(2)
+    except OSError:  # No stderr to capture.
+      self.loader.exec_module(module)
+      return
+    try:
+      with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+          self.loader.exec_module(module)
+        finally:
+          sys.stderr.flush()
+          os.dup2(saved, 2)
+          captured.seek(0)
+          kept, dropped = drop_tensorflow_lines(
+              captured.read().decode("utf-8", "replace"), _min_log_level())
+          _dropped.append(dropped)
+          sys.stderr.write(kept)
+          sys.stderr.flush()
+    finally:
+      os.close(saved)
+
+
+class _QuietImport(importlib.abc.MetaPathFinder):
+  """Hands the first import of TensorFlow to _FilteredLoader."""
+
+  def __init__(self):
+    self.used = False
+
+  def find_spec(self, name, path=None, target=None):
+    if name != "tensorflow" or self.used:
+      return None
+    self.used = True
+    spec = importlib.util.find_spec(name)
+    if spec is not None and spec.loader is not None:
+      spec.loader = _FilteredLoader(spec.loader)
+    return spec
+
+
+def quiet_tensorflow() -> None:
+  """TensorFlow's C++ lines off (TF_CPP_MIN_LOG_LEVEL=3 unless the user set
+  it) and its import filtered: before TensorFlow is imported, which reads the
+  variable once. ``set_verbosity`` may turn them back on, the import's lines
+  included."""
+  os.environ.setdefault(TF_LOG_LEVEL, "3")
+  if "tensorflow" not in sys.modules and not any(
+      isinstance(finder, _QuietImport) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _QuietImport())
+
+
+def set_verbosity(verbosity: int) -> None:
+  """Puts absl's verbosity in force for this process's logs, TensorFlow's
+  included (and its worker processes', which inherit the environment).
+
+  Below INFO (the binaries' default, -1) TensorFlow's C++ lines, its Python
+  logger below ERROR (retracing notes, checkpoint timings) and Python
+  warnings raised in TensorFlow or Keras are hidden. At INFO (0) or more
+  everything shows: TF_CPP_MIN_LOG_LEVEL=0 (unless the user set it) and the
+  lines the import filter dropped are written.
+  """
+  absl_logging.set_verbosity(verbosity)
+  quiet = verbosity < absl_logging.INFO
+  if not quiet and _USER_TF_LOG_LEVEL is None:
+    os.environ[TF_LOG_LEVEL] = "0"
+  logging.getLogger("tensorflow").setLevel(
+      logging.ERROR if quiet else logging.NOTSET)
+  if quiet:
+    warnings.filterwarnings("ignore", module=r"(tensorflow|keras)(\.|$)")
+  else:
+    sys.stderr.write("".join(_dropped))
+  _dropped.clear()
+  quiet_tensorflow()
+
+
+def configure_worker(verbosity: int) -> None:
+  """A binary's worker process (benchmarks/stages.py): logs at the parent's
+  `verbosity`, progress as whole lines (its terminal is shared). Runs before
+  the worker imports TensorFlow, so this module must not import it."""
+  set_verbosity(verbosity)
+  progress.use_whole_lines()
+
+
+def _runs_a_binary() -> bool:
+  """Whether this process runs one of the project's binaries (python -m
+  gaze.train, or a simgan-* console script)."""
+  main = sys.modules.get("__main__")
+  name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+  return (name.split(".")[0] in _PROJECT or
+          os.path.basename(sys.argv[0] if sys.argv else "").startswith(
+              "simgan-"))
+
+
+# -- the closing summary -------------------------------------------------------
+
+# About when the binary started (it imports this module first), for the
+# summary's wall time.
+_started = time.monotonic()
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+  """What a run cost.
+
+  Attributes:
+    wall_seconds: since the binary started.
+    cpu_seconds: user + system time of this process and of its children
+      (stage workers) that ended.
+    peak_rss_bytes: this process's largest resident set.
+    children_peak_rss_bytes: the largest resident set of one child that
+      ended (a stage worker; 0 if none). On Linux a child's count starts at
+      this process's peak when it was started (ru_maxrss survives fork and
+      exec).
+  """
+  wall_seconds: float
+  cpu_seconds: float
+  peak_rss_bytes: int
+  children_peak_rss_bytes: int
+
+
+def _rss_bytes(usage: resource.struct_rusage) -> int:
+  # ru_maxrss is in KiB on Linux, in bytes on macOS.
+  return usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+
+def peak_rss_bytes() -> int:
+  """This process's largest resident set size so far (bytes)."""
+  return _rss_bytes(resource.getrusage(resource.RUSAGE_SELF))
+
+
+def measure_usage() -> Usage:
+  """This binary's usage so far (resource.getrusage of self and children)."""
+  own = resource.getrusage(resource.RUSAGE_SELF)
+  children = resource.getrusage(resource.RUSAGE_CHILDREN)
+  return Usage(
+      wall_seconds=time.monotonic() - _started,
+      cpu_seconds=(own.ru_utime + own.ru_stime + children.ru_utime +
+                   children.ru_stime),
+      peak_rss_bytes=_rss_bytes(own),
+      children_peak_rss_bytes=_rss_bytes(children))
+
+
+def summary(outputs: Sequence[str], usage: Optional[Usage] = None) -> str:
+  """The closing lines of a long binary: its cost, then what it wrote.
+
+  Args:
+    outputs: lines naming what was written (e.g. 'wrote DIR/table2.md, ...').
+    usage: the numbers to show; None measures them now.
+
+  Returns:
+    e.g. 'done in 1h02m05s (CPU 2h01m40s, 1.96 cores); peak memory 1.50 GiB,
+    largest child 2.00 GiB' (a child: a stage worker; named only when it
+    held more than this process) followed by `outputs`, one per line.
+  """
+  usage = usage or measure_usage()
+  cores = usage.cpu_seconds / max(usage.wall_seconds, 1e-9)
+  line = (f"done in {progress.format_duration(usage.wall_seconds)} (CPU "
+          f"{progress.format_duration(usage.cpu_seconds)}, {cores:.2f} "
+          f"cores); peak memory {usage.peak_rss_bytes / 2**30:.2f} GiB")
+  # A child at or below this process's peak may only have inherited it.
+  if usage.children_peak_rss_bytes > usage.peak_rss_bytes:
+    line += (f", largest child "
+             f"{usage.children_peak_rss_bytes / 2**30:.2f} GiB")
+  return "\n".join([line, *outputs])
+
+
 def run(main: Callable[[List[str]], Optional[int]]) -> None:
-  """absl's app.run with the one error exit (see ``guarded``) and a --help
-  that lists every flag of the binary."""
+  """absl's app.run with the one error exit (see ``guarded``), a --help
+  that lists every flag of the binary and quiet logs unless --verbosity
+  asks for more (``set_verbosity``)."""
   _help_lists_every_flag(main)
-  app.run(guarded(main), flags_parser=parse_flags)
+  quiet_tensorflow()
+
+  def main_with_verbosity(argv):
+    # absl raises an unset --verbosity to INFO; a binary stays at WARNING.
+    if not flags.FLAGS["verbosity"].present:
+      flags.FLAGS.verbosity = absl_logging.WARNING
+    set_verbosity(flags.FLAGS.verbosity)
+    return main(argv)
+
+  app.run(guarded(main_with_verbosity), flags_parser=parse_flags)
+
+
+# A binary whose module imports TensorFlow (the estimator binaries, through
+# their flags' defaults) does so before run(); core.cli comes first. With
+# --verbosity=0 such a binary shows its import's lines, but no later C++
+# line: TensorFlow has read TF_CPP_MIN_LOG_LEVEL=3 by then.
+if _runs_a_binary():
+  quiet_tensorflow()

@@ -8,6 +8,9 @@ files behind:
     estimator.keras   the best model so far (by validation error)
     train_log.csv     one row per evaluation: step, task columns, seconds
     ckpt/             the latest model + optimizer + counters, to resume
+    tb/               TensorBoard scalars at each evaluation: the training
+                      loss over the steps since the last one, the
+                      validation error
     DONE              JSON of the final statistics; a finished run is skipped
 
 `train_with_early_stopping` fills that layout. What differs between the
@@ -22,9 +25,10 @@ import csv
 import dataclasses
 import json
 import os
+import sys
 import time
 from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
-                    Tuple)
+                    TextIO, Tuple)
 
 import keras
 import numpy as np
@@ -32,10 +36,12 @@ import tensorflow as tf
 
 from core import files
 from core import finite
+from core import progress as progress_lib
 from core import provenance
 
 ESTIMATOR = "estimator.keras"
 TRAIN_LOG = "train_log.csv"
+TENSORBOARD_DIR = "tb"
 DONE = "DONE"
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -192,13 +198,15 @@ def train_with_early_stopping(
     log_columns: Sequence[str],
     error_key: str,
     sizes: Tuple[int, int],
-    write: Callable[[str, str], None] = files.write_atomic
+    write: Callable[[str, str], None] = files.write_atomic,
+    progress: Optional[TextIO] = sys.stderr
 ) -> Dict[str, object]:
   """Trains until the validation error stops improving; resumes from ckpt/.
 
   Every `schedule.eval_every` steps (and once after the last step) the
   validation error is measured; a new best saves `estimator.keras`, a log
-  row is appended and a checkpoint written. Training stops after
+  row is appended, a checkpoint written and the TensorBoard scalars of
+  `tb/` added (a resumed run adds an events file). Training stops after
   `schedule.patience` evaluations without a new best (one that beats the
   best by `schedule.min_improvement`, relative), or when the batches
   run out. A run killed at any point resumes from its last checkpoint. A
@@ -222,6 +230,10 @@ def train_with_early_stopping(
     sizes: (training images, validation images), for DONE.
     write: the file writer of the log and DONE (a parameter so a test can
       interrupt a run between two writes).
+    progress: where the progress line goes (core/progress.py), or None.
+      Its total is `schedule.max_steps`, a cap: the line also shows the
+      validation errors and the evaluations since the best, which stop the
+      run at `schedule.patience`.
 
   Returns:
     The statistics also written to `workdir/DONE` (JSON): steps, best_step,
@@ -246,12 +258,27 @@ def train_with_early_stopping(
   log_rows: List[List[str]] = read_log(log_path, int(step.numpy()))
   start = int(step.numpy())
   dataset = make_batches(start)
+  name = os.path.basename(os.path.normpath(workdir))
+  bar = progress_lib.Progress(schedule.max_steps,
+                              f"estimator {name} (max steps)", "steps",
+                              progress, start=start)
+  shown = {"loss": "", "validation": ""}  # The line's latest values.
+  # Training losses since the last evaluation, for TensorBoard; the writer
+  # is made at the first evaluation (a run with nothing left to train
+  # writes none).
+  losses: List[float] = []
+  writer = None
+
+  def status() -> str:
+    return " ".join(text for text in shown.values() if text)
 
   def evaluate_and_save():
-    """Validation error, best-model bookkeeping, log row and checkpoint."""
+    """Validation error, best-model bookkeeping, log row, checkpoint and
+    TensorBoard scalars."""
+    nonlocal writer
     error, columns = validate()
-    finite.check_finite({"validation error": error}, workdir,
-                        f"step {int(step.numpy())}")
+    at = int(step.numpy())
+    finite.check_finite({"validation error": error}, workdir, f"step {at}")
     if error < best_error.numpy() * (1.0 - schedule.min_improvement):
       best_error.assign(error)
       best_step.assign(step)
@@ -259,32 +286,56 @@ def train_with_early_stopping(
       files.save_model(model, os.path.join(workdir, ESTIMATOR))
     else:
       evals_since_best.assign_add(1)
-    log_rows.append([int(step.numpy()), *columns,
-                     f"{train_seconds.numpy():.1f}"])
+    log_rows.append([at, *columns, f"{train_seconds.numpy():.1f}"])
     write(log_path, files.csv_text(log_columns, log_rows))
-    manager.save(checkpoint_number=int(step.numpy()))
+    manager.save(checkpoint_number=at)
+    # After the checkpoint: a run killed before it redoes these steps, and
+    # must not find their scalars written already.
+    if writer is None:
+      writer = tf.summary.create_file_writer(
+          os.path.join(workdir, TENSORBOARD_DIR))
+    with writer.as_default(step=at):
+      tf.summary.scalar("validation/error", error)
+      if losses:
+        tf.summary.scalar("train/loss", float(np.mean(losses)))
+    writer.flush()
+    losses.clear()
+    shown["validation"] = (
+        f"val={error:.4g} best={float(best_error.numpy()):.4g}"
+        f"@{int(best_step.numpy())} evals since best "
+        f"{int(evals_since_best.numpy())}/{schedule.patience}")
 
   stopped_early = evals_since_best.numpy() >= schedule.patience
   tic = time.perf_counter()
-  if not stopped_early:
-    for batch in dataset:
-      loss = train_step(*batch)
-      step.assign_add(1)
-      if loss is not None:
-        finite.check_finite({"training loss": loss}, workdir,
-                            f"step {int(step.numpy())}")
-      if int(step.numpy()) % schedule.eval_every == 0:
-        train_seconds.assign_add(time.perf_counter() - tic)
-        evaluate_and_save()
-        tic = time.perf_counter()
-        if evals_since_best.numpy() >= schedule.patience:
-          stopped_early = True
-          break
-  if not log_rows or int(log_rows[-1][0]) != int(step.numpy()):
-    train_seconds.assign_add(time.perf_counter() - tic)
-    evaluate_and_save()  # The steps since the last evaluation count too.
+  try:
+    if not stopped_early:
+      for batch in dataset:
+        loss = train_step(*batch)
+        step.assign_add(1)
+        if loss is not None:
+          loss = float(loss)
+          finite.check_finite({"training loss": loss}, workdir,
+                              f"step {int(step.numpy())}")
+          losses.append(loss)
+          shown["loss"] = f"loss={loss:.4g}"
+        if int(step.numpy()) % schedule.eval_every == 0:
+          train_seconds.assign_add(time.perf_counter() - tic)
+          evaluate_and_save()
+          tic = time.perf_counter()
+          if evals_since_best.numpy() >= schedule.patience:
+            stopped_early = True
+            break
+        bar.set(int(step.numpy()), status())
+    if not log_rows or int(log_rows[-1][0]) != int(step.numpy()):
+      train_seconds.assign_add(time.perf_counter() - tic)
+      evaluate_and_save()  # The steps since the last evaluation count too.
+  finally:
+    if writer is not None:
+      writer.close()
 
   steps = int(step.numpy())
+  # Stopped early, at the cap or out of batches: the line ends here.
+  bar.finish(status())
   seconds = float(train_seconds.numpy())
   n_train, n_validation = sizes
   stats = {

@@ -7,8 +7,12 @@ image's gaze is the normalised mean of the gaze labels of its k most similar
 training images by cosine similarity.
 """
 
+import sys
+from typing import Optional, TextIO
+
 import numpy as np
 
+from core import progress as progress_lib
 from data import source as source_lib
 
 
@@ -34,8 +38,15 @@ class KNNGaze:
     self.features = _features(train.read_all())
     self.labels = train.labels(source_lib.GAZE_COLUMNS)
 
-  def predict(self, images: np.ndarray, batch_size: int = 1024):
-    """Gaze unit vectors (n, 3) for images (n, H, W, 1)."""
+  def predict(self, images: np.ndarray, batch_size: int = 1024,
+              progress: Optional[TextIO] = sys.stderr):
+    """Gaze unit vectors (n, 3) for images (n, H, W, 1).
+
+    A prediction that takes more than a few seconds (many test images
+    against many training ones) shows a progress line on `progress`.
+    """
+    bar = progress_lib.Progress(len(images), "k-NN", "img", progress,
+                                delay_seconds=3.0)
     out = []
     for start in range(0, len(images), batch_size):
       query = _features(images[start:start + batch_size])
@@ -44,4 +55,5 @@ class KNNGaze:
       mean = self.labels[nearest].mean(axis=1)
       out.append(mean / np.maximum(np.linalg.norm(mean, axis=1,
                                                   keepdims=True), 1e-9))
+      bar.update(len(query))
     return np.concatenate(out) if out else np.zeros((0, 3), np.float32)

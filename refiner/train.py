@@ -195,7 +195,7 @@ def main(argv):
         stop_after=FLAGS.stop_after, checkpoint_every=FLAGS.checkpoint_every,
         log_every=FLAGS.log_every, image_every=FLAGS.image_every,
         snapshot_every=FLAGS.snapshot_every)
-  print(train_lib.status_line(trainer))
+  print(cli.summary([train_lib.status_line(trainer)]))
 
 
 def run():

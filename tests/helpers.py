@@ -41,7 +41,7 @@ def run_python(*args, timeout=600, env=None):
       and the program's.
     timeout: seconds before subprocess.TimeoutExpired.
     env: environment variables set over os.environ and the defaults here,
-      PYTHONPATH=REPO and TF_CPP_MIN_LOG_LEVEL=3.
+      PYTHONPATH=REPO and TF_CPP_MIN_LOG_LEVEL=3; a None value unsets one.
 
   Returns:
     The subprocess.CompletedProcess, with text stdout and stderr; a non-zero
@@ -49,6 +49,7 @@ def run_python(*args, timeout=600, env=None):
   """
   variables = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3")
   variables.update(env or {})
+  variables = {k: v for k, v in variables.items() if v is not None}
   return subprocess.run([sys.executable, *args], cwd=REPO, env=variables,
                         capture_output=True, text=True, timeout=timeout,
                         check=False)

@@ -21,10 +21,21 @@ class _ToyRun(stages.StagedRun):
     return _ToyRun, dict(results=self.results)
 
 
-def test_stages_in_this_process_accumulate_timings(tmp_path):
+def _stage_lines(out):
+  """The stage lines of a run's stdout, less their clock."""
+  return [line.split("] ", 1)[1] for line in out.splitlines()
+          if "] stage " in line]
+
+
+def test_stages_in_this_process_accumulate_timings(tmp_path, capsys):
   run = _ToyRun(str(tmp_path))
   run.run_stages(["a", "b"])
   run.run_stages(["a"])
+  # Without a plan each call counts its own stages.
+  assert _stage_lines(capsys.readouterr().out) == [
+      "stage 1/2 a", "stage 1/2 a finished in 0m00s",
+      "stage 2/2 b", "stage 2/2 b finished in 0m00s",
+      "stage 1/1 a", "stage 1/1 a finished in 0m00s"]
   assert (tmp_path / "a").read_text() == "a"
   timings = json.loads((tmp_path / "timings.json").read_text())
   assert list(timings) == ["a", "b"]
@@ -68,11 +79,21 @@ def test_run_stages_in_workers_record_timings_and_raise_failures(tmp_path):
   assert sorted(run.timings()) == ["a", "b", "bad", "c"]
 
 
-def test_chained_stages_run_in_order_in_one_worker(tmp_path):
+def test_chained_stages_run_in_order_in_one_worker(tmp_path, capfd):
   run = _ToyRun(str(tmp_path))
   # 'c' after 'a' in one worker, 'b' beside them; a chain that fails at its
   # second stage keeps what its first stage wrote.
+  run.plan_stages([("a", "c"), "b"], ["z"])
   run.run_stages([("a", "c"), "b"], jobs=2)
+  # The workers write to this process's stdout: whole lines, numbered by
+  # the plan in the order of the jobs.
+  lines = _stage_lines(capfd.readouterr().out)
+  assert sorted(lines) == [
+      "stage 1/4 a", "stage 1/4 a finished in 0m00s",
+      "stage 2/4 c", "stage 2/4 c finished in 0m00s",
+      "stage 3/4 b", "stage 3/4 b finished in 0m00s"]
+  assert lines.index("stage 1/4 a finished in 0m00s") < lines.index(
+      "stage 2/4 c")
   assert sorted(run.timings()) == ["a", "b", "c"]
   assert all(t["peak_rss_bytes"] > 10**7 for t in run.timings().values())
   with pytest.raises(source_lib.DataError, match="is not a stage"):
@@ -82,8 +103,13 @@ def test_chained_stages_run_in_order_in_one_worker(tmp_path):
   assert {"d", "e"} <= set(run.timings())
   # In this process (jobs=1) a chain is its stages in order.
   other = _ToyRun(str(tmp_path / "one"))
+  other.plan_stages([("x", "y"), "z"], ["w"])
+  capfd.readouterr()
   other.run_stages([("x", "y"), "z"])
-  assert list(other.timings()) == ["x", "y", "z"]
+  other.run_stages(["w"])
+  assert list(other.timings()) == ["x", "y", "z", "w"]
+  assert _stage_lines(capfd.readouterr().out)[::2] == [
+      "stage 1/4 x", "stage 2/4 y", "stage 3/4 z", "stage 4/4 w"]
 
 
 def test_provenance_files(tmp_path):

@@ -133,8 +133,36 @@ def test_a_subset_of_rows_runs_only_what_it_needs(tmp_path):
   assert os.listdir(tmp_path / "estimators") == ["synthetic_1x"]
   assert list(results["timings"]) == ["estimator synthetic_1x",
                                       "evaluation"]
-  table2_report.report(str(tmp_path), run.rows, results, embedded=True)
+  table2_report.report(str(tmp_path), run.finished_rows(), results,
+                       embedded=True)
   assert "Synthetic Data" in (tmp_path / "table2.md").read_text()
+
+  # A run of another row into the folder (as the per-row flagfiles do) adds
+  # it: the tables show both rows, in the table's order; the first row's
+  # evaluation is read back, not redone.
+  metrics = tmp_path / "evaluations" / "synthetic_1x" / "metrics.json"
+  written = metrics.stat().st_mtime_ns
+  again = table2_lib.Reproduction(preset, sources, str(tmp_path), seed=1,
+                                  rows=["synthetic_4x"])
+  second = again.run()
+  assert [r.key for r in again.finished_rows()] == ["synthetic_1x",
+                                                    "synthetic_4x"]
+  assert list(second["training"]) == ["synthetic_1x", "synthetic_4x"]
+  assert list(second["evaluations"]) == [
+      "synthetic_1x", "synthetic_4x", "knn_synthetic",
+      "synthetic_4x@synthetic_test"]
+  assert second["evaluations"]["synthetic_1x"] == json.loads(
+      json.dumps(results["evaluations"]["synthetic_1x"]))
+  assert metrics.stat().st_mtime_ns == written
+  table2_report.report(str(tmp_path), again.finished_rows(), second,
+                       embedded=True)
+  table = pd.read_csv(tmp_path / "table2.csv")
+  assert list(table["Training data"]) == ["Synthetic Data",
+                                          "Synthetic Data 4x"]
+  labels = [line.split("|")[1].strip() for line in
+            (tmp_path / "table2.md").read_text().splitlines()
+            if line.startswith("| Synthetic")]
+  assert labels == ["Synthetic Data", "Synthetic Data 4x"]
 
 
 def test_unknown_rows_and_negative_jobs_are_value_errors(tmp_path):

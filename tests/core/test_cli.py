@@ -1,5 +1,6 @@
 """What every binary's main shares (core/cli.py), run as a user runs it."""
 
+import re
 import textwrap
 
 from absl import flags
@@ -12,6 +13,7 @@ from tests import helpers
 # A tiny binary: each --mode is one way a main can end.
 _BINARY = textwrap.dedent("""\
     from absl import flags
+    from absl import logging
     from core import cli
 
     _MODE = flags.DEFINE_string("mode", "ok", "How main ends.")
@@ -26,6 +28,11 @@ _BINARY = textwrap.dedent("""\
         open("/nonexistent-folder/x.txt")
       if _MODE.value == "bug":
         raise KeyError("a bug")
+      if _MODE.value == "tf":
+        import tensorflow as tf
+        tf.constant(1.0) + 1.0
+        tf.get_logger().warning("a TensorFlow warning")
+        logging.info("an absl INFO line")
       if _DIR.value:
         cli.write_flags_file(_DIR.value)
       print("ok", _MODE.value)
@@ -41,8 +48,8 @@ def binary(tmp_path_factory):
   path = tmp_path_factory.mktemp("bin") / "tiny.py"
   path.write_text(_BINARY)
 
-  def run(*args):
-    return helpers.run_python(str(path), *args, timeout=120)
+  def run(*args, env=None):
+    return helpers.run_python(str(path), *args, timeout=120, env=env)
   return run
 
 
@@ -109,3 +116,79 @@ def test_input_limit_flags_set_the_readers_caps():
     with pytest.raises(flags.IllegalFlagValueError,
                        match=f"{flag}: 0 is not a positive integer"):
       flag_values(["prog", flag])
+
+
+
+def _cpp_severities(stderr):
+  """The severities (I, W, E, F) of TensorFlow's C++ log lines in stderr
+  (absl's format, from a .cc file: not the Python absl lines)."""
+  return set(re.findall(r"^([IWEF])\d{4} [\d:. ]+ \S+\.cc:\d+\] ", stderr,
+                        re.MULTILINE))
+
+
+def test_tensorflow_is_quiet_unless_verbosity_asks(binary, tmp_path):
+  unset = {"TF_CPP_MIN_LOG_LEVEL": None}  # As a user runs it.
+  quiet = binary("--mode=tf", f"--dir={tmp_path}", env=unset)
+  assert (quiet.returncode, quiet.stdout) == (0, "ok tf\n")
+  # No oneDNN notice, cpu_feature_guard, cuInit, TensorFlow warning or
+  # absl INFO line.
+  assert quiet.stderr == ""
+  # flags.txt records the quiet default: a --flagfile re-run is as quiet.
+  assert "--verbosity=-1\n" in (tmp_path / "flags.txt").read_text()
+  loud = binary("--mode=tf", "--verbosity=0", env=unset)
+  assert loud.returncode == 0
+  assert "I" in _cpp_severities(loud.stderr), loud.stderr  # oneDNN etc.
+  assert "a TensorFlow warning" in loud.stderr
+  assert "an absl INFO line" in loud.stderr
+  # A level the user set stays: TensorFlow's ERROR lines and up.
+  chosen = binary("--mode=tf", "--verbosity=0",
+                  env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert not {"I", "W"} & _cpp_severities(chosen.stderr), chosen.stderr
+  assert "a TensorFlow warning" in chosen.stderr
+
+
+def test_drop_tensorflow_lines_keeps_python_and_what_the_level_allows():
+  text = (
+      "WARNING: All log messages before absl::InitializeLog() is called are "
+      "written to STDERR\n"
+      "I0000 00:00:1796092655.693284    4973 port.cc:153] oneDNN custom "
+      "operations are on.\n"
+      "I0000 00:00:1796092655.746581    4973 cpu_feature_guard.cc:227] This "
+      "TensorFlow binary is optimized\n"
+      "To enable the following instructions: AVX2 FMA, rebuild TensorFlow\n"
+      "/x/y.py:3: UserWarning: a Python warning\n"
+      "  warnings.warn('a Python warning')\n"
+      "2025-09-17 14:44:05.176998: E external/local_xla/xla/stream_executor/"
+      "cuda/cuda_fft.cc:467] Unable to register cuFFT factory\n"
+      "F0000 00:00:1796092656.874160    4973 x.cc:1] a fatal line\n")
+  lines = text.splitlines(keepends=True)
+  kept, dropped = cli.drop_tensorflow_lines(text, 3)
+  assert kept == "".join(lines[4:6] + lines[7:])
+  assert dropped == "".join(lines[:4] + lines[6:7])
+  kept, dropped = cli.drop_tensorflow_lines(text, 2)  # ERROR shows.
+  assert kept == "".join(lines[4:])
+  kept, dropped = cli.drop_tensorflow_lines(text, 1)  # WARNING too.
+  assert kept == "".join(lines[:1] + lines[4:])
+  assert cli.drop_tensorflow_lines(text, 0) == (text, "")
+
+
+def test_summary_gives_time_cpu_memory_and_the_outputs():
+  usage = cli.Usage(wall_seconds=3725.0, cpu_seconds=7300.0,
+                    peak_rss_bytes=3 * 2**29, children_peak_rss_bytes=2**31)
+  assert cli.summary(["wrote r/table2.md, table2.csv"], usage) == (
+      "done in 1h02m05s (CPU 2h01m40s, 1.96 cores); peak memory 1.50 GiB, "
+      "largest child 2.00 GiB\n"
+      "wrote r/table2.md, table2.csv")
+  # A child no larger than this process may only have inherited its count
+  # (Linux): not named.
+  alone = cli.Usage(wall_seconds=12.0, cpu_seconds=6.0,
+                    peak_rss_bytes=2**28, children_peak_rss_bytes=2**28)
+  assert cli.summary([], alone) == (
+      "done in 0m12s (CPU 0m06s, 0.50 cores); peak memory 0.25 GiB")
+
+
+def test_measure_usage_counts_this_process():
+  usage = cli.measure_usage()
+  assert usage.wall_seconds > 0 and usage.cpu_seconds > 0
+  # A TensorFlow-laden test process holds far more than 50 MB.
+  assert usage.peak_rss_bytes >= cli.peak_rss_bytes() > 50 * 2**20

@@ -6,8 +6,11 @@ networks into the same loop (tests/gaze, tests/handpose).
 """
 
 import dataclasses
+import glob
+import io
 import json
 import os
+import re
 
 import keras
 import numpy as np
@@ -36,13 +39,15 @@ class _HParams:
 
 
 def _run(workdir, schedule=SCHEDULE, learn=True,
-         write=files.write_atomic, diverge_at=None, silent=False):
+         write=files.write_atomic, diverge_at=None, silent=False,
+         progress=None):
   """Trains the linear model in `workdir`; returns (stats, model, steps run).
 
-  With learn=False the training step changes nothing, so the validation
-  error never improves after the first evaluation. From step `diverge_at`
-  on the weights are NaN and the step reports a NaN loss (or, with
-  silent=True, no loss: only the validation error can tell).
+  With learn=False the training step changes nothing (and reports no loss),
+  so the validation error never improves after the first evaluation. From
+  step `diverge_at` on the weights are NaN and the step reports a NaN loss
+  (or, with silent=True, no loss: only the validation error can tell). The
+  progress line goes to `progress`.
   """
   os.makedirs(workdir, exist_ok=True)
   keras.utils.set_random_seed(0)
@@ -59,6 +64,7 @@ def _run(workdir, schedule=SCHEDULE, learn=True,
     optimizer.apply(tape.gradient(loss, model.trainable_variables),
                     model.trainable_variables)
     loss_mean.update_state(loss)
+    return loss
 
   def train_step(x, y):
     steps_run.append(1)
@@ -66,9 +72,7 @@ def _run(workdir, schedule=SCHEDULE, learn=True,
       model.set_weights([np.full_like(w, np.nan)
                          for w in model.get_weights()])
       return None if silent else float("nan")
-    if learn:
-      learn_step(x, y)
-    return None
+    return learn_step(x, y) if learn else None
 
   def make_batches(start):
     b = schedule.batch_size
@@ -88,8 +92,23 @@ def _run(workdir, schedule=SCHEDULE, learn=True,
   stats = estimator.train_with_early_stopping(
       workdir, _HParams(schedule), model, optimizer, train_step,
       make_batches, validate, LOG_COLUMNS, "best_val_mse",
-      (len(X_TRAIN), len(X_VAL)), write=write)
+      (len(X_TRAIN), len(X_VAL)), write=write, progress=progress)
   return stats, model, len(steps_run)
+
+
+def _scalars(workdir):
+  """{tag: [(step, value)]} of the TensorBoard events under workdir/tb, in
+  the order written (events files by name: their names start with the
+  time of their writer)."""
+  out = {}
+  paths = sorted(glob.glob(os.path.join(workdir, estimator.TENSORBOARD_DIR,
+                                        "events.out.tfevents.*")))
+  for path in paths:
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        number = float(tf.make_ndarray(value.tensor))
+        out.setdefault(value.tag, []).append((event.step, number))
+  return out
 
 
 def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
@@ -118,6 +137,63 @@ def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
   best = keras.models.load_model(str(tmp_path / estimator.ESTIMATOR))
   for a, b in zip(best.get_weights(), model.get_weights()):
     np.testing.assert_array_equal(a, b)
+
+
+def test_tensorboard_has_the_logged_losses_and_errors_once(tmp_path):
+  workdir = str(tmp_path)
+  # Killed at the log write of the step-8 evaluation, then resumed: the
+  # resumed run adds an events file, and step 8 is written once.
+  with pytest.raises(helpers.Killed):
+    _run(workdir, write=helpers.fails_at_call(files.write_atomic, 2))
+  _run(workdir)
+  assert len(glob.glob(os.path.join(workdir, "tb", "events.out.*"))) == 2
+  log = helpers.train_log(workdir)
+  scalars = _scalars(workdir)
+  assert sorted(scalars) == ["train/loss", "validation/error"]
+  # The training loss is the mean over the steps since the last evaluation,
+  # as the log's column (the same losses, a keras Mean there).
+  for tag, column in (("validation/error", "val_mse"),
+                      ("train/loss", "train_loss")):
+    assert [step for step, _ in scalars[tag]] == [4, 8, 10]
+    np.testing.assert_allclose([value for _, value in scalars[tag]],
+                               [float(row[column]) for row in log],
+                               rtol=1e-5)
+
+
+def test_a_run_with_nothing_left_to_train_adds_no_events(tmp_path):
+  schedule = dataclasses.replace(SCHEDULE, max_steps=100, eval_every=2,
+                                 patience=2)
+  workdir = str(tmp_path)
+  with pytest.raises(helpers.Killed):  # At DONE: stopped early, unwritten.
+    _run(workdir, schedule, learn=False,
+         write=helpers.fails_at_call(files.write_atomic, 4))
+  events = glob.glob(os.path.join(workdir, "tb", "events.out.*"))
+  _run(workdir, schedule, learn=False)  # Nothing left to train.
+  assert glob.glob(os.path.join(workdir, "tb", "events.out.*")) == events
+  # No training loss was reported: the validation error only.
+  assert list(_scalars(workdir)) == ["validation/error"]
+
+
+def test_progress_lines_show_steps_losses_and_convergence(tmp_path):
+  stream = io.StringIO()  # No terminal: whole lines.
+  workdir = str(tmp_path / "synthetic_1x")
+  _run(workdir, progress=stream)
+  lines = stream.getvalue().splitlines()
+  log = helpers.train_log(workdir)
+  # Each of the 10 steps is a tenth of max_steps, then the closing line.
+  assert [line.split()[4] for line in lines] == [
+      f"{step}/10" for step in range(1, 11)] + ["10/10"]
+  number = r"-?[\d.e+-]+"
+  head = (r"estimator synthetic_1x \(max steps\): (\d+)/10 +\( *[\d.]+%\) "
+          rf"[\d,.]+ steps/s ETA (\d+m\d\ds|\?) loss={number}")
+  assert re.fullmatch(head, lines[2])  # Step 3: no evaluation yet.
+  val = lambda row: float(log[row]["val_mse"])
+  assert re.fullmatch(
+      rf"{head} val={val(0):.4g} best={val(0):.4g}@4 evals since best 0/10",
+      lines[4]), lines[4]
+  assert re.fullmatch(
+      rf"{head} val={val(2):.4g} best={val(2):.4g}@10 evals since best 0/10",
+      lines[-1]), lines[-1]
 
 
 def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):

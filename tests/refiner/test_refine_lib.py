@@ -59,8 +59,9 @@ def test_refine_source_keeps_labels_and_shows_progress(tmp_path, capsys):
   image = cv2.imread(str(tmp_path / "out" / "3.png"), cv2.IMREAD_GRAYSCALE)
   expected = source_lib.unit_to_uint8(-syn.read([3])[0, ..., 0])
   np.testing.assert_array_equal(image, expected)
-  # One progress line per batch of 4: 4, 8, 10 images.
-  lines = [l.strip() for l in capsys.readouterr().err.split("\r") if l]
+  # One progress line per batch of 4: 4, 8, 10 images (whole lines: the
+  # captured stderr is no terminal, and each batch passes a tenth).
+  lines = capsys.readouterr().err.splitlines()
   assert [l.split(" ")[1] for l in lines] == ["4/10", "8/10", "10/10"]
   assert re.fullmatch(r"refine: 10/10 \(100\.0%\) [\d,.]+ img/s ETA 0m00s",
                       lines[-1])

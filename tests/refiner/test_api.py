@@ -80,9 +80,9 @@ def test_floats_in_are_floats_out_as_the_model_predicts(trained, dtype):
   assert refined.dtype == dtype and refined.shape == x.shape
   assert np.all(np.abs(refined) <= 1)
   expected = _predict(workdir, x.astype(np.float32))
+  # Not bit-equal: oneDNN's kernels on AVX-512 round a batch of 1 (the last
+  # one here) differently from a batch of 5, by ~1e-7.
   np.testing.assert_allclose(refined, expected, rtol=0, atol=1e-6)
-  if dtype == np.float32:
-    np.testing.assert_array_equal(refined, expected)
 
 
 def test_any_image_size(trained):

@@ -44,14 +44,21 @@ def test_seed_spread_without_runs_is_one_error_line(tmp_path):
       "benchmarks.reproduce_table2 per seed first)")
 
 
-def test_a_results_folder_of_another_configuration_is_refused(tmp_path):
+def _smoke_folder(tmp_path, table: str):
+  """A results folder claimed by the smoke preset at seed 0, holding a
+  table2.md with the text `table`."""
   from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
   results = tmp_path / "results"
   preset = table2_lib.PRESETS["smoke"]
   made = table2_lib.Reproduction(preset, table2_lib.embedded_sources(
       preset, 0), str(results), seed=0)
   with made.claim():
-    (results / "table2.md").write_text("the seed-0 table")
+    (results / "table2.md").write_text(table)
+  return results
+
+
+def test_a_results_folder_of_another_configuration_is_refused(tmp_path):
+  results = _smoke_folder(tmp_path, "the seed-0 table")
   done = helpers.run_module("benchmarks.reproduce_table2", "--preset=smoke",
                             "--seed=1", f"--results={results}", timeout=300,
                             env=_NO_GPU)
@@ -94,13 +101,7 @@ def test_a_bad_set_is_one_error_line_before_anything_is_written(tmp_path,
 
 
 def test_a_folder_of_the_unchanged_preset_is_refused_under_set(tmp_path):
-  from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
-  results = tmp_path / "results"
-  preset = table2_lib.PRESETS["smoke"]
-  made = table2_lib.Reproduction(preset, table2_lib.embedded_sources(
-      preset, 0), str(results), seed=0)
-  with made.claim():
-    (results / "table2.md").write_text("the smoke table")
+  results = _smoke_folder(tmp_path, "the smoke table")
   done = helpers.run_module("benchmarks.reproduce_table2", "--preset=smoke",
                             "--set=simgan.steps=7", f"--results={results}",
                             timeout=300, env=_NO_GPU)

@@ -429,7 +429,6 @@ def run(main: Callable[[List[str]], Optional[int]]) -> None:
   that lists every flag of the binary and quiet logs unless --verbosity
   asks for more (``set_verbosity``)."""
   _help_lists_every_flag(main)
-  quiet_tensorflow()
 
   def main_with_verbosity(argv):
     # absl raises an unset --verbosity to INFO; a binary stays at WARNING.

@@ -153,9 +153,10 @@ class StagedRun(abc.ABC):
     the work it did in total; a stage that finds its output already done
     adds (almost) nothing. CPU seconds count all threads: on a shared
     machine they say what the work cost, the wall clock what the run saw.
-    The peak RSS of a stage run here is this process's so far (an upper
-    bound: earlier stages of the process count too).
+    The peak RSS is the stage's own: the count restarts with the stage (on
+    Linux; elsewhere it is the process's peak so far, an upper bound).
     """
+    cli.reset_peak_rss()
     wall, cpu = time.monotonic(), time.process_time()
     try:
       yield

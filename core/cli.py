@@ -366,7 +366,8 @@ class Usage:
     wall_seconds: since the binary started.
     cpu_seconds: user + system time of this process and of its children
       (stage workers) that ended.
-    peak_rss_bytes: this process's largest resident set.
+    peak_rss_bytes: this process's largest resident set (over every
+      `reset_peak_rss` count).
     children_peak_rss_bytes: the largest resident set of one child that
       ended (a stage worker; 0 if none). On Linux a child's count starts at
       this process's peak when it was started (ru_maxrss survives fork and
@@ -383,9 +384,48 @@ def _rss_bytes(usage: resource.struct_rusage) -> int:
   return usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
+# The largest peak counted before the last reset_peak_rss (bytes).
+_peak_before_reset = 0
+
+
+def _status_bytes(field: str) -> Optional[int]:
+  """A 'kB' field of /proc/self/status in bytes; None where there is none."""
+  try:
+    with open("/proc/self/status", encoding="ascii") as f:
+      for line in f:
+        if line.startswith(field + ":"):
+          return int(line.split()[1]) * 1024
+  except (OSError, ValueError, IndexError):
+    pass
+  return None
+
+
 def peak_rss_bytes() -> int:
-  """This process's largest resident set size so far (bytes)."""
+  """This process's largest resident set since the last `reset_peak_rss`
+  (bytes).
+
+  Linux's VmHWM belongs to this process's memory alone; ru_maxrss, the
+  fallback elsewhere, also counts the parent's resident set when a spawned
+  worker was forked from it.
+  """
+  hwm = _status_bytes("VmHWM")
+  if hwm is not None:
+    return hwm
   return _rss_bytes(resource.getrusage(resource.RUSAGE_SELF))
+
+
+def reset_peak_rss() -> None:
+  """Starts a new count of `peak_rss_bytes` (a stage's own peak), on Linux
+  (writing 5 to /proc/self/clear_refs); elsewhere the count goes on.
+  `measure_usage` still reports the process's peak over all counts."""
+  global _peak_before_reset
+  peak = peak_rss_bytes()
+  try:
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+      f.write("5")
+  except OSError:
+    return
+  _peak_before_reset = max(_peak_before_reset, peak)
 
 
 def measure_usage() -> Usage:
@@ -396,7 +436,7 @@ def measure_usage() -> Usage:
       wall_seconds=time.monotonic() - _started,
       cpu_seconds=(own.ru_utime + own.ru_stime + children.ru_utime +
                    children.ru_stime),
-      peak_rss_bytes=_rss_bytes(own),
+      peak_rss_bytes=max(_peak_before_reset, peak_rss_bytes()),
       children_peak_rss_bytes=_rss_bytes(children))
 
 

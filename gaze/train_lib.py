@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from core import estimator
 from core import files
+from core import inference
 from data import augment as augment_lib
 from data import pipeline
 from data import source as source_lib
@@ -105,17 +106,6 @@ def make_train_step(model: keras.Model,
   return train_step
 
 
-def _forward(model: keras.Model):
-  """A traced inference function of a model (trace once, call many times)."""
-  return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-
-
-def _predict(forward, images: np.ndarray, batch_size: int) -> np.ndarray:
-  outputs = [forward(tf.constant(images[i:i + batch_size])).numpy()
-             for i in range(0, len(images), batch_size)]
-  return np.concatenate(outputs) if outputs else np.zeros((0, 3), np.float32)
-
-
 def training_batches(train_src: source_lib.ImageSource, hparams: HParams,
                      start: int) -> tf.data.Dataset:
   """(images, labels) batches `start` .. max_steps - 1.
@@ -184,7 +174,7 @@ def _train(hparams: HParams, train_source: source_lib.ImageSource,
                                   dtype=schedule.precision)
   optimizer = estimator.make_optimizer(schedule)
   optimizer.build(model.trainable_variables)  # So a restore fills its slots.
-  forward = _forward(model)
+  forward = inference.forward(model)
   loss_mean = keras.metrics.Mean()
   error_mean = metrics.MeanAngularError()
   train_step = make_train_step(model, optimizer, loss_mean, error_mean)
@@ -192,7 +182,8 @@ def _train(hparams: HParams, train_source: source_lib.ImageSource,
   def validate():
     """Mean angular error on the validation split, and the log columns."""
     error = float(np.mean(metrics.angular_error(
-        _predict(forward, val_images, schedule.batch_size), val_labels)))
+        inference.predict(forward, val_images, schedule.batch_size, (3,)),
+        val_labels)))
     columns = [f"{float(loss_mean.result()):.6g}",
                f"{float(error_mean.result()):.6g}", f"{error:.6g}"]
     loss_mean.reset_state()
@@ -236,7 +227,7 @@ def evaluate(model_or_path: Union[keras.Model, str],
         test_source.description, f"images are {test_source.image_shape}, "
         f"the model expects {expected}")
   labels = test_source.labels(source_lib.GAZE_COLUMNS)
-  forward = _forward(model)
+  forward = inference.forward(model)
   predicted = np.concatenate([
       forward(images).numpy()
       for images in pipeline.ordered(test_source, batch_size)])

@@ -49,6 +49,7 @@ import tensorflow as tf
 
 from core import estimator
 from core import files
+from core import inference
 from data import nyu_hand
 from data import pipeline
 from data import source as source_lib
@@ -225,9 +226,7 @@ def heatmap_forward(model: keras.Model) -> Callable:
 
   Trace once, call many times; `predict_joints` decodes the heatmaps.
   """
-  return tf.function(
-      lambda x: networks.final_heatmaps(model(x, training=False)),
-      reduce_retracing=True)
+  return inference.forward(model, networks.final_heatmaps)
 
 
 def predict_joints(forward, batches, image_shape: Tuple[int, int]

@@ -23,6 +23,7 @@ from typing import Optional, Tuple, Union
 import keras
 import numpy as np
 
+from core import inference
 from core import provenance
 from data import source as source_lib
 from data import specs
@@ -96,6 +97,7 @@ class Refiner:
   def __init__(self, model: keras.Model, path: Optional[str] = None,
                snapshot: Optional[str] = None):
     self._model = model
+    self._forward = None  # traced on the first refine call
     self._path = path
     self._snapshot = snapshot or None
     self._smallest = _smallest_side(model)
@@ -231,11 +233,12 @@ class Refiner:
                        f"this refiner's padding; it needs at least "
                        f"{self._smallest} pixels a side")
     batch = _to_unit(batch, "images")
-    # Called as refine_lib.RefinedSource calls it, so `python -m
+    # Applied as refine_lib.RefinedSource applies it, so `python -m
     # refiner.refine` and this give the same images.
-    refined = np.concatenate([
-        np.asarray(self._model(batch[i:i + batch_size], training=False))
-        for i in range(0, len(batch), batch_size)]).reshape(images.shape)
+    if self._forward is None:
+      self._forward = inference.forward(self._model)
+    refined = inference.predict(self._forward, batch,
+                                batch_size).reshape(images.shape)
     if images.dtype == np.uint8:
       return source_lib.unit_to_uint8(refined)
     return refined.astype(images.dtype, copy=False)

@@ -26,6 +26,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from core import inference
 from refiner import losses
 from refiner import networks
 
@@ -128,10 +129,8 @@ def split_accuracy(logits, saturated, label: int, prefix: str
 
 
 def _logits(discriminator, images, batch_size):
-  return np.concatenate([
-      np.asarray(discriminator(images[i:i + batch_size], training=False),
-                 np.float32)
-      for i in range(0, len(images), batch_size)])
+  return inference.predict(inference.forward(discriminator), images,
+                           batch_size)
 
 
 def at_limit_fraction(images) -> float:

@@ -9,6 +9,7 @@ import sys
 import keras
 import numpy as np
 
+from core import inference
 from core import progress as progress_lib
 from core import provenance
 from data import folders
@@ -38,6 +39,7 @@ class RefinedSource(source_lib.ImageSource):
           "refiner": provenance.arrays_digest(refiner.get_weights()),
           "input": parent.identity})
     self.batch_size = batch_size
+    self._forward = None  # traced on first use
     self._memo = None
     self._done = None
     if memoize:
@@ -46,12 +48,11 @@ class RefinedSource(source_lib.ImageSource):
 
   def _refine(self, indices):
     images = self.parent.read(indices)
-    out = [np.asarray(self.refiner(images[i:i + self.batch_size],
-                                   training=False))
-           for i in range(0, len(images), self.batch_size)]
-    if not out:
-      return images
-    return np.concatenate(out).astype(np.float32)
+    if self._forward is None:  # A plain function (tests) is called as is.
+      self._forward = (inference.forward(self.refiner)
+                       if isinstance(self.refiner, keras.Model) else
+                       lambda x: self.refiner(x, training=False))
+    return inference.predict(self._forward, images, self.batch_size)
 
   def read(self, indices):
     if self._memo is None:

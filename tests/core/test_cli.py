@@ -192,3 +192,18 @@ def test_measure_usage_counts_this_process():
   assert usage.wall_seconds > 0 and usage.cpu_seconds > 0
   # A TensorFlow-laden test process holds far more than 50 MB.
   assert usage.peak_rss_bytes >= cli.peak_rss_bytes() > 50 * 2**20
+
+
+def test_peak_rss_restarts_at_a_reset_but_the_usage_keeps_the_largest():
+  block = bytearray(256 * 2**20)  # Touched: resident.
+  for i in range(0, len(block), 4096):
+    block[i] = 1
+  before = cli.peak_rss_bytes()
+  del block
+  cli.reset_peak_rss()
+  after = cli.peak_rss_bytes()
+  # The 256 MiB block was freed before the reset: the new count is lower.
+  assert after <= before - 200 * 2**20
+  # Linux counts resident pages per thread in batches: a few hundred KiB
+  # of slack.
+  assert cli.measure_usage().peak_rss_bytes >= before - 4 * 2**20

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from absl import logging as absl_logging
 import filelock
@@ -66,6 +66,39 @@ Job = Union[str, Tuple[str, ...]]  # A stage, or stages run in this order.
 
 def _chain(job: Job) -> Tuple[str, ...]:
   return (job,) if isinstance(job, str) else tuple(job)
+
+
+def _waits(jobs_list: Sequence[Job], after: Mapping[str, Sequence[str]]
+          ) -> Dict[int, Set[str]]:
+  """{job index: the stages of `jobs_list` it waits for} (see run_stages)."""
+  firsts = {_chain(job)[0]: i for i, job in enumerate(jobs_list)}
+  unknown = sorted(set(after) - set(firsts))
+  if unknown:
+    raise ValueError(f"after names jobs that are not run: {unknown}")
+  names = {name for job in jobs_list for name in _chain(job)}
+  # A stage outside this call (done by an earlier call) is no wait.
+  return {i: set(after.get(_chain(job)[0], ())) & names
+          for i, job in enumerate(jobs_list)}
+
+
+def _serial_order(jobs_list: Sequence[Job], waits: Dict[int, Set[str]]
+                 ) -> List[int]:
+  """The job indices in the order one process runs them: always the first
+  listed job whose waits are met (run_stages' rule with one job at a time).
+  """
+  order, done, left = [], set(), list(range(len(jobs_list)))
+  while left:
+    index = next((i for i in left if waits[i] <= done), None)
+    if index is None:
+      raise ValueError(
+          "stages wait for each other in a cycle or on a later stage of "
+          "their own chain: " + ", ".join(
+              f"{_chain(jobs_list[i])[0]} after {sorted(waits[i] - done)}"
+              for i in left))
+    left.remove(index)
+    order.append(index)
+    done.update(_chain(jobs_list[index]))
+  return order
 
 
 def _run_numbered(run: "StagedRun", name: str, number: int, total: int
@@ -203,52 +236,85 @@ class StagedRun(abc.ABC):
     self._numbered = count - 1
     return numbers, max(self._planned, count - 1)
 
-  def run_stages(self, jobs_list: Sequence[Job], jobs: int = 1) -> None:
-    """Runs independent jobs, `jobs` at a time.
+  def run_stages(self, jobs_list: Sequence[Job], jobs: int = 1,
+                 after: Optional[Mapping[str, Sequence[str]]] = None) -> None:
+    """Runs jobs, `jobs` at a time, each once the stages it needs are done.
 
     A job is a stage name, or a tuple of names: stages that depend on each
     other, run in that order by the same worker (e.g. the estimator whose
-    features judge the refiner, then the refiner). With jobs <= 1 (or one
-    job) everything runs one after the other in this process. With jobs > 1
-    each job runs in its own spawned process (a fresh TensorFlow runtime,
-    so its thread pools can be sized) with an equal share of the cores: the
+    features judge the refiner, then the refiner). `after` maps a job (by
+    its first stage) to the stages of this call it waits for; a job starts
+    as soon as they have ended, beside whatever else runs, so no core waits
+    at a barrier between groups of stages. Among the jobs ready to start,
+    the one listed first starts first: list the jobs of the longest chain
+    first.
+
+    With jobs <= 1 (or one job) everything runs one after the other in this
+    process, in that same order. With jobs > 1 each job runs in its own
+    spawned process (a fresh TensorFlow runtime, so its thread pools can be
+    sized): an equal share of the cores while other jobs run or wait, all
+    of them for a job that starts alone (e.g. the last of a chain). The
     small networks of the CPU presets gain little from a second intra-op
-    thread, so two jobs side by side nearly halve the wall clock. Jobs are
-    submitted in the order given (put the longest first). The first failure
-    cancels the jobs not yet started; those running finish (and keep their
-    timings), then it is raised here. Workers log at this process's
-    verbosity (cli.configure_worker).
+    thread, so two jobs side by side nearly halve the wall clock. The first
+    failure cancels the jobs not yet started; those running finish (and
+    keep their timings), then it is raised here. Workers log at this
+    process's verbosity (cli.configure_worker).
+
+    Raises:
+      ValueError: `after` names a job that is not in `jobs_list`, or the
+        waits cannot all be met (a cycle, or a job waiting on a later stage
+        of its own chain).
     """
+    waits = _waits(jobs_list, after or {})
+    order = _serial_order(jobs_list, waits)  # Raises before anything runs.
     numbers, total = self._numbers(jobs_list)
     if jobs <= 1 or len(jobs_list) <= 1:
-      for job, job_numbers in zip(jobs_list, numbers):
-        for name, number in zip(_chain(job), job_numbers):
+      for index in order:
+        for name, number in zip(_chain(jobs_list[index]), numbers[index]):
           _run_numbered(self, name, number, total)
       return
     jobs = min(jobs, len(jobs_list))
-    intra_op = max(1, (os.cpu_count() or 1) // jobs)
+    cores = os.cpu_count() or 1
+    share = max(1, cores // jobs)
+    waited = [f"{_chain(jobs_list[i])[0]} after {'/'.join(sorted(w))}"
+              for i, w in waits.items() if w]
     log(f"running {', '.join(' -> '.join(_chain(j)) for j in jobs_list)}: "
-        f"{jobs} at a time, {intra_op} thread(s) each")
+        f"{jobs} at a time, {share} thread(s) each"
+        + (f" (all {cores} for one that starts alone); " + ", ".join(waited)
+           if waited else ""))
     # configure_worker runs before a task's unpickling imports TensorFlow.
     with futures.ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=1, initializer=cli.configure_worker,
         initargs=(absl_logging.get_verbosity(),)) as pool:
-      pending = [pool.submit(_run_job_in_worker, self.worker_spec(), job,
-                             job_numbers, total, intra_op, os.getpid(),
-                             limits_lib.limits())
-                 for job, job_numbers in zip(jobs_list, numbers)]
-      error = None
-      for future in futures.as_completed(pending):
-        if future.cancelled():
-          continue
-        try:
-          future.result()
-        except Exception as e:  # pylint: disable=broad-except
-          if error is None:  # Stop what has not started; let the rest end.
-            error = e
-            for other in pending:
-              other.cancel()
+      waiting = list(range(len(jobs_list)))  # Not yet submitted, in order.
+      running: Dict[futures.Future, int] = {}
+      done, error = set(), None
+      while waiting or running:
+        ready = [i for i in waiting if waits[i] <= done]
+        if error is None:
+          while ready and len(running) < jobs:
+            index = ready.pop(0)
+            waiting.remove(index)
+            # Alone (nothing else running or ready to run): every core.
+            alone = not running and not ready
+            running[pool.submit(
+                _run_job_in_worker, self.worker_spec(), jobs_list[index],
+                numbers[index], total, cores if alone else share,
+                os.getpid(), limits_lib.limits())] = index
+        if not running:  # After a failure: what waits is not started.
+          break
+        finished, _ = futures.wait(running,
+                                   return_when=futures.FIRST_COMPLETED)
+        for future in finished:
+          index = running.pop(future)
+          try:
+            future.result()
+          except Exception as e:  # pylint: disable=broad-except
+            if error is None:  # Start nothing more; let the rest end.
+              error = e
+            continue
+          done.update(_chain(jobs_list[index]))
     if error is not None:
       raise error
 

@@ -14,21 +14,21 @@ interrupted run already finished):
    synthetic + unlabelled real images, saving snapshots of its weights and
    stopping when the label-free criterion (Fréchet distance to real images
    in those features) has not improved for `refiner_patience` snapshots.
-2. ``estimator KEY`` of the other rows that need no refiner, in the
-   table's order. Job 1 and these are independent of each other and run
-   `jobs` at a time (stages.StagedRun.run_stages).
-3. ``selection``: the snapshot whose refined images lie closest to the real
+2. ``selection``: the snapshot whose refined images lie closest to the real
    ones, without real labels (Fréchet distance; refiner/selection.py).
-4. ``refine``: the synthetic training set refined once with it (refined.h5).
-5. ``estimator KEY`` of the refined rows, `jobs` at a time.
-6. ``evaluation``: every row and baseline on the real test set, the
+3. ``refine``: the synthetic training set refined once with it (refined.h5).
+4. ``estimator KEY`` of the refined rows, each as soon as refined.h5
+   exists, and of the other rows, which need no refiner, from the start:
+   stages 1-4 share one pool of `jobs` workers with no barrier between
+   them (stages.StagedRun.run_stages; stages 1-3 are one worker's chain).
+5. ``evaluation``: every row and baseline on the real test set, the
    domain-gap check on held-out synthetic images and the label-preservation
    check (how far refinement moves the labels an estimator sees).
-7. ``turing test`` (Table 1, paper §3.1): a machine observer, a fresh
+6. ``turing test`` (Table 1, paper §3.1): a machine observer, a fresh
    classifier cross-validated on real vs refined and, as the control, real
    vs unrefined synthetic images, and the images a person's test shows
    (turing_pool.npz; benchmarks/turing_test.py serves them); table1.md.
-8. The table's later stages (Table 2: the per-snapshot study).
+7. The table's later stages (Table 2: the per-snapshot study).
 
 Every stage is named and may run in a worker process (`worker_spec`); its
 output lives in files of the results folder, from which `run` collects
@@ -196,12 +196,12 @@ class Reproduction(stages.StagedRun):
   @property
   @abc.abstractmethod
   def rows_before_selection(self) -> Sequence[str]:
-    """Keys of the rows that need no refiner, in training order (stage 2)."""
+    """Keys of the rows that need no refiner, in training order (stage 4)."""
 
   @property
   @abc.abstractmethod
   def feature_row(self) -> str:
-    """The row whose estimator's features choose the snapshot (stage 3)."""
+    """The row whose estimator's features choose the snapshot (stages 1-2)."""
 
   @property
   @abc.abstractmethod
@@ -320,7 +320,7 @@ class Reproduction(stages.StagedRun):
     return next(row for row in self.all_rows if row.key == key)
 
   def source(self, name: str) -> source_lib.ImageSource:
-    """A source of the run: a field of Sources, or 'refined' (stage 4)."""
+    """A source of the run: a field of Sources, or 'refined' (stage 3)."""
     if name not in self._opened:
       if name == "refined":
         self._opened[name] = specs.open_source(
@@ -372,7 +372,7 @@ class Reproduction(stages.StagedRun):
                                    self.selection_features(), self.batch_size)
 
   def chosen_snapshot(self) -> str:
-    """The snapshot the selection chose (stage 3 must have run)."""
+    """The snapshot the selection chose (stage 2 must have run)."""
     return files.read_json(self.path(SELECTION_FILE))["chosen"]["name"]
 
   # -- the pipeline -----------------------------------------------------------
@@ -408,26 +408,26 @@ class Reproduction(stages.StagedRun):
         "sources": dataclasses.asdict(self.sources), "seed": self.seed,
         "rows": self.keys, "precision": self.precision})
     refined = self.refined
-    # Before the refiner choice: the SimGAN, which stops by the features of
-    # the feature row's estimator and so runs after it (one job, the
-    # longest, so first), and independently the estimators of unrefined data.
+    # One pool for everything that trains: the estimators of unrefined data
+    # from the start; the SimGAN after the estimator whose features judge
+    # it, then the refiner choice and the refined set, in the same worker
+    # (the longest chain, so listed first); the refined rows' estimators as
+    # soon as the refined set exists, ahead of unrefined ones still waiting.
     estimators = [f"estimator {key}" for key in self.rows_before_selection
                   if key in self.keys or (key == self.feature_row and refined)]
-    jobs_list = list(estimators)
-    if refined:
-      feature = f"estimator {self.feature_row}"
-      jobs_list = [(feature, "simgan")] + [e for e in estimators
-                                           if e != feature]
-    refining = ["selection", "refine"] if refined else []
     refined_estimators = [f"estimator {row.key}" for row in self.rows
                           if row.data == "refined"]
+    jobs_list, after = list(estimators), {}
+    if refined:
+      feature = f"estimator {self.feature_row}"
+      jobs_list = [(feature, "simgan", "selection", "refine"),
+                   *refined_estimators,
+                   *[e for e in estimators if e != feature]]
+      after = {name: ["refine"] for name in refined_estimators}
     later = self.later_stages()
     last = ["evaluation", *([TURING_STAGE] if refined else []), *later]
-    self.plan_stages(jobs_list, refining, refined_estimators, last)
-    self.run_stages(jobs_list, self.jobs)
-    if refined:
-      self.run_stages(refining)  # One after the other.
-      self.run_stages(refined_estimators, self.jobs)
+    self.plan_stages(jobs_list, last)
+    self.run_stages(jobs_list, self.jobs, after)
     self.run_stages(last)
     # The rows of earlier runs into this folder too (finished_rows), and
     # the refiner's results wherever a refined row among them used it.
@@ -513,7 +513,7 @@ class Reproduction(stages.StagedRun):
             "scores": scores}
 
   def train_estimator(self, row) -> Dict:
-    """Stages 2 and 5: the estimator of one row (resumes; skips if done)."""
+    """Stages 1 and 4: the estimator of one row (resumes; skips if done)."""
     workdir = self.path("estimators", row.key)
     done = os.path.exists(os.path.join(workdir, self.estimator_lib.DONE))
     stages.log(f"estimator {row.key}: " + ("already trained" if done else
@@ -522,7 +522,7 @@ class Reproduction(stages.StagedRun):
                                     self.training_source(row), workdir)
 
   def select_refiner(self) -> Dict:
-    """Stage 3: ranks the snapshots by the label-free criterion.
+    """Stage 2: ranks the snapshots by the label-free criterion.
 
     Returns:
       The contents of selection.json.
@@ -548,7 +548,7 @@ class Reproduction(stages.StagedRun):
     return result
 
   def refine_training_set(self) -> None:
-    """Stage 4: the synthetic training set refined once, into refined.h5."""
+    """Stage 3: the synthetic training set refined once, into refined.h5."""
     path = self.path(REFINED_FILE)
     if os.path.exists(path):
       return
@@ -576,7 +576,7 @@ class Reproduction(stages.StagedRun):
             self.estimator_path(key), self.source(test), out))
 
   def evaluations(self) -> Dict[str, Dict]:
-    """Stage 6: the finished rows (earlier runs' read back, each evaluated
+    """Stage 5: the finished rows (earlier runs' read back, each evaluated
     once), the baselines, then the domain-gap check."""
     finished = [row.key for row in self.finished_rows()]
     out = {key: self.evaluate(key) for key in finished}
@@ -596,7 +596,7 @@ class Reproduction(stages.StagedRun):
     return next((key for key in self.judges if key in keys), None)
 
   def label_preservation(self, judge: str) -> Dict:
-    """Stage 6: what estimator `judge` sees move when images are refined.
+    """Stage 5: what estimator `judge` sees move when images are refined.
 
     It looks at the first n = min(selection_images, synthetic images)
     synthetic images and at their versions refined by the chosen snapshot.
@@ -638,7 +638,7 @@ class Reproduction(stages.StagedRun):
             read(refined, scenes[:n]), read(synthetic, unrefined))
 
   def turing_test(self) -> Dict:
-    """Stage 7 (Table 1): the machine observer and the pool of a person's
+    """Stage 6 (Table 1): the machine observer and the pool of a person's
     test, computed once; table1.md is rewritten from them and any human
     answers (turing.sqlite) each time.
 

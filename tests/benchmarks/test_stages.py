@@ -1,6 +1,7 @@
 """The resumable-stage plumbing: timings, the end-to-end clock, workers."""
 
 import json
+import os
 
 import pytest
 
@@ -16,6 +17,10 @@ class _ToyRun(stages.StagedRun):
       raise source_lib.DataError(self.path(name), "is not a stage")
     with open(self.path(name), "w") as f:
       f.write(name)
+    if name.startswith("threads"):  # The intra-op pool it was given.
+      import tensorflow as tf  # pylint: disable=g-import-not-at-top
+      with open(self.path(name), "w") as f:
+        f.write(str(tf.config.threading.get_intra_op_parallelism_threads()))
 
   def worker_spec(self):
     return _ToyRun, dict(results=self.results)
@@ -118,3 +123,45 @@ def test_provenance_files(tmp_path):
   assert json.loads((tmp_path / "config.json").read_text()) == {"seed": 3}
   versions = json.loads((tmp_path / "versions.json").read_text())
   assert {"python", "tensorflow", "numpy", "git_commit"} <= set(versions)
+
+
+def test_a_job_waits_for_the_stages_it_comes_after(tmp_path, capfd):
+  run = _ToyRun(str(tmp_path))
+  # In this process: 'w' is listed first but waits for the chain's end.
+  run.run_stages(["w", ("a", "c")], after={"w": ["c"]})
+  assert list(run.timings()) == ["a", "c", "w"]
+  # In workers: 'threads_w' starts once 'c' has ended, ahead of
+  # 'threads_b', which was listed after it; it then runs alone (nothing
+  # else waits), so it gets every core, the others an equal share.
+  capfd.readouterr()
+  other = _ToyRun(str(tmp_path / "pool"))
+  other.run_stages([("threads_a", "c"), "threads_w", "threads_b"], jobs=2,
+                   after={"threads_w": ["c"]})
+  lines = _stage_lines(capfd.readouterr().out)
+  ends = [line for line in lines if "finished" in line]
+  assert ends.index(next(e for e in ends if " c " in e)) < lines.index(
+      next(line for line in lines if line.endswith("threads_w")))
+  cores = os.cpu_count()
+  share = str(max(1, cores // 2))
+  assert (tmp_path / "pool" / "threads_a").read_text() == share
+  assert (tmp_path / "pool" / "threads_b").read_text() == share
+  w_alone = lines.index(next(l for l in ends if "threads_b " in l)) < (
+      lines.index(next(l for l in lines if l.endswith("threads_w"))))
+  if w_alone:
+    assert (tmp_path / "pool" / "threads_w").read_text() == str(cores)
+
+
+def test_waits_that_cannot_be_met_are_refused_before_anything_runs(
+    tmp_path):
+  run = _ToyRun(str(tmp_path))
+  with pytest.raises(ValueError, match="after names jobs that are not run"):
+    run.run_stages(["a"], after={"x": ["a"]})
+  with pytest.raises(ValueError, match=r"in a cycle.*a after \['b'\]"):
+    run.run_stages(["a", "b"], jobs=2, after={"a": ["b"], "b": ["a"]})
+  # A chain cannot wait for its own later stage.
+  with pytest.raises(ValueError, match="in a cycle"):
+    run.run_stages([("a", "b")], after={"a": ["b"]})
+  assert not (tmp_path / "a").exists() and run.timings() == {}
+  # A wait on a stage outside the call (done by an earlier call) is none.
+  run.run_stages(["a"], after={"a": ["earlier"]})
+  assert (tmp_path / "a").read_text() == "a"

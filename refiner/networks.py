@@ -300,3 +300,15 @@ ARCHITECTURES["hand-lite"] = Architecture(
     refiner_blocks=4, refiner_features=32,
     d_convs_before_pool=((64, 5, 2), (64, 3, 2)), d_pool=(3, 1),
     d_convs_after_pool=((32, 3, 1), (32, 1, 1)))
+
+# Not from the paper: its gaze R with a D that sees 11-pixel windows (cells
+# of 2 pixels) instead of the paper's 23 (cells of 4). The real stand-in
+# differs from the simulator in rendering, which is local (lashes, lid
+# margins, skin texture, noise, blur, JPEG), and in the eyes it shows (iris
+# size and tone, lid shape, gaze), which is not; a D whose window holds a
+# whole iris can reward moving it. `--set simgan.arch=gaze-local` measures
+# that choice (README, "What limits it").
+ARCHITECTURES["gaze-local"] = dataclasses.replace(
+    ARCHITECTURES["gaze"], name="gaze-local",
+    d_convs_before_pool=((96, 3, 2), (64, 3, 1)), d_pool=(3, 1),
+    d_convs_after_pool=((32, 1, 1), (32, 1, 1)))

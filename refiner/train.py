@@ -17,9 +17,11 @@ from core import cli
 FLAGS = flags.FLAGS
 
 # Data.
-flags.DEFINE_enum("arch", "gaze", ["gaze", "hand", "hand-lite"],
+flags.DEFINE_enum("arch", "gaze",
+                  ["gaze", "gaze-local", "hand", "hand-lite"],
                   "Networks of the paper: 'gaze' (§3.2, 35x55) or 'hand' "
-                  "(§3.3, 224x224); 'hand-lite' is a CPU-sized hand R/D "
+                  "(§3.3, 224x224); 'hand-lite' is a CPU-sized hand R/D, "
+                  "'gaze-local' the gaze R with a D of 11-pixel patches "
                   "(refiner/networks.py).")
 flags.DEFINE_string("synthetic", "embedded-eyes-sim",
                     "SPEC of the labelled synthetic images x_i.")

@@ -12,6 +12,8 @@ def test_receptive_fields():
   assert diagnostics.receptive_field("hand-lite") == (25, 4)
   assert diagnostics.receptive_field("gaze") == (23, 4)
   assert diagnostics.receptive_field("hand") == (71, 32)
+  # 3 pixels, then 2 x 2 more for each 3-wide layer after the stride 2.
+  assert diagnostics.receptive_field("gaze-local") == (11, 2)
 
 
 def test_patch_regions_divide_the_image_proportionally():

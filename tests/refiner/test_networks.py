@@ -43,6 +43,7 @@ def test_refiner_is_fully_convolutional_and_bounded(shape):
 @pytest.mark.parametrize("arch,shape,padding,grid", [
     ("gaze", (35, 55), "same", (9, 14)),     # §3.2: 35x55 input
     ("gaze", (35, 55), "valid", (4, 9)),
+    ("gaze-local", (35, 55), "same", (18, 28)),  # one stride of 2
     ("hand", (224, 224), "same", (7, 7)),    # §3.3: 224x224 input
     ("hand", (224, 224), "valid", (5, 5)),
 ])

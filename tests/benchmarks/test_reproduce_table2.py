@@ -1,6 +1,7 @@
 """The reproduction binaries run as the user runs them: their one error
 exit, their progress and closing summary."""
 
+import json
 import re
 
 import pytest
@@ -45,13 +46,15 @@ def test_seed_spread_without_runs_is_one_error_line(tmp_path):
 
 
 def _smoke_folder(tmp_path, table: str):
-  """A results folder claimed by the smoke preset at seed 0, holding a
-  table2.md with the text `table`."""
+  """A results folder claimed by the smoke preset at seed 0 and the
+  binary's default precision, holding a table2.md with the text `table`."""
+  from benchmarks import reproduce_cli  # pylint: disable=g-import-not-at-top
   from benchmarks import table2_lib  # pylint: disable=g-import-not-at-top
   results = tmp_path / "results"
   preset = table2_lib.PRESETS["smoke"]
-  made = table2_lib.Reproduction(preset, table2_lib.embedded_sources(
-      preset, 0), str(results), seed=0)
+  made = table2_lib.Reproduction(
+      preset, table2_lib.embedded_sources(preset, 0), str(results), seed=0,
+      precision=reproduce_cli.resolve_precision("auto"))
   with made.claim():
     (results / "table2.md").write_text(table)
   return results
@@ -146,3 +149,7 @@ def test_a_run_shows_its_stages_and_a_summary_and_no_log_flood(tmp_path):
       r"[\d.]+ GiB(, largest child [\d.]+ GiB)?", summary), summary
   assert wrote == (f"wrote {results}/table2.md, table2.csv, table3.md, "
                    "fig7.png, fig7.pdf")
+  # The default precision is this device's: bf16 where it is hardware.
+  from benchmarks import reproduce_cli  # pylint: disable=g-import-not-at-top
+  config = json.loads((results / "config.json").read_text())
+  assert config["precision"] == reproduce_cli.resolve_precision("auto")

@@ -139,15 +139,23 @@ def label_preservation_note(shift: Dict, what: str, key: str,
   """How far refinement moves the labels an estimator sees.
 
   Args:
-    shift: label_preservation.json ('judge', 'n', 'mean_KEY', 'median_KEY').
+    shift: label_preservation.json ('judge', 'n', 'mean_KEY', 'median_KEY',
+      and with an oracle 'oracle_mean_KEY', 'oracle_median_KEY').
     what: what the labels are ('gaze', 'joints').
     key: the statistic's suffix ('shift_deg', 'shift_px').
     unit: its unit as printed ('°', ' px').
   """
-  return (f"Label preservation: refinement moves the {what} that the "
+  note = (f"Label preservation: refinement moves the {what} that the "
           f"{shift['judge']} estimator sees by {shift['mean_' + key]:.2f}"
           f"{unit} on average (median {shift['median_' + key]:.2f}{unit}, "
           f"{shift['n']} images).")
+  if "oracle_mean_" + key in shift:
+    note += (f" Between each synthetic image and the same scene rendered as "
+             f"real (the oracle, true shift 0) it moves by "
+             f"{shift['oracle_mean_' + key]:.2f}{unit} (median "
+             f"{shift['oracle_median_' + key]:.2f}{unit}): that much is the "
+             "judge's own reaction to rendering.")
+  return note
 
 
 def timings_markdown(timings: Dict,

@@ -221,12 +221,18 @@ class Reproduction(template.Reproduction):
     return self.evaluation_once("knn_synthetic", compute)
 
   def label_shift(self, estimator, images, refined, n) -> Dict:
-    """How far refinement moves the gaze the judge sees (degrees)."""
-    before = estimator.predict(images, batch_size=self.batch_size, verbose=0)
-    after = estimator.predict(refined, batch_size=self.batch_size, verbose=0)
+    """How far refinement moves the gaze the judge sees (degrees).
+
+    With an oracle (the same eyes rendered as real ones, so a true shift of
+    0), also how far rendering alone moves what the judge sees: the floor
+    that a perfect label-preserving refiner would measure.
+    """
+    predict = lambda x: estimator.predict(x, batch_size=self.batch_size,
+                                          verbose=0)
+    before, after = predict(images), predict(refined)
     labels = self.source("synthetic").labels(source_lib.GAZE_COLUMNS)[:n]
     shift = metrics.angular_error(before, after)
-    return {
+    result = {
         "mean_shift_deg": float(shift.mean()),
         "median_shift_deg": float(np.median(shift)),
         "judge_error_on_synthetic_deg": float(
@@ -234,6 +240,17 @@ class Reproduction(template.Reproduction):
         "judge_error_on_refined_deg": float(
             metrics.angular_error(after, labels).mean()),
     }
+    if self.sources.oracle:
+      oracle = self.source("oracle")
+      if np.array_equal(oracle.labels(source_lib.GAZE_COLUMNS)[:n], labels):
+        rendered = predict(oracle.read(np.arange(n)))
+        floor = metrics.angular_error(before, rendered)
+        result.update({
+            "oracle_mean_shift_deg": float(floor.mean()),
+            "oracle_median_shift_deg": float(np.median(floor)),
+            "judge_error_on_oracle_deg": float(
+                metrics.angular_error(rendered, labels).mean())})
+    return result
 
   def later_stages(self) -> Dict[str, Callable[[], Dict]]:
     if (self.refined and self.snapshot_study_enabled and

@@ -616,11 +616,12 @@ class Reproduction(stages.StagedRun):
     files.write_json(path, result)
     return result
 
-  def turing_images(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+  def turing_images(self) -> Tuple[np.ndarray, ...]:
     """Real, refined and unrefined synthetic images of the Turing test,
     drawn by the seed: up to OBSERVER_IMAGES of each, the refined and the
     synthetic ones of different scenes where the training set is large
-    enough."""
+    enough; and the oracle's images of the refined scenes (None without an
+    oracle)."""
     rng = np.random.default_rng(self.seed + 29)
     real, refined = self.source("real"), self.source("refined")
     synthetic = self.source("synthetic")
@@ -634,8 +635,10 @@ class Reproduction(stages.StagedRun):
       images = source.read(np.asarray(indices)[order])
       return images[np.argsort(order)]
 
+    oracle = (read(self.source("oracle"), scenes[:n])
+              if self.sources.oracle else None)
     return (read(real, rng.choice(len(real), n, replace=False)),
-            read(refined, scenes[:n]), read(synthetic, unrefined))
+            read(refined, scenes[:n]), read(synthetic, unrefined), oracle)
 
   def turing_test(self) -> Dict:
     """Stage 6 (Table 1): the machine observer and the pool of a person's
@@ -644,18 +647,22 @@ class Reproduction(stages.StagedRun):
 
     Returns:
       {test: accuracy, correct, trials and both p-values}, for 'refined'
-      (real vs refined) and 'synthetic' (the control).
+      (real vs refined), 'synthetic' (the control) and, where the world has
+      an oracle, 'oracle' (real vs the refined scenes rendered as real).
     """
     path = self.path(turing_report.OBSERVER_FILE)
     if not os.path.exists(path):
       stages.log("Turing test: the machine observer (Table 1)")
-      real, refined, synthetic = self.turing_images()
+      real, refined, synthetic, oracle = self.turing_images()
       turing_pool.write_pool(
           self.path(turing_pool.POOL_FILE),
           turing_pool.from_unit(real[:POOL_IMAGES], refined[:POOL_IMAGES],
                                 synthetic[:POOL_IMAGES], self.image_subject))
       observed = {}
-      for test, other in (("refined", refined), ("synthetic", synthetic)):
+      tests = [("refined", refined), ("synthetic", synthetic)]
+      if oracle is not None:
+        tests.append(("oracle", oracle))
+      for test, other in tests:
         result = turing_observer.observe(real, other, self.seed)
         confusion = result.pop("confusion")  # Flat, as the human study's.
         observed[test] = {**result, **confusion, **turing_report.summary(

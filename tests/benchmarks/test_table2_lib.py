@@ -47,6 +47,9 @@ def test_smoke_preset_writes_tables_and_figure(tmp_path):
   assert results["selection"] == selection
   lp = results["label_preservation"]
   assert (lp["judge"], lp["n"]) == ("real_labelled", 32)
+  # With the oracle, the floor: the judge on the same eyes rendered as real.
+  assert 0 < lp["oracle_mean_shift_deg"] < 180
+  assert 0 < lp["judge_error_on_oracle_deg"] < 180
   text = (tmp_path / "table3.md").read_text()
   assert "quoted from the paper" in text and "k-NN with embedded" in text
   # Every snapshot got its downstream error; the chosen one is the
@@ -73,7 +76,12 @@ def test_smoke_preset_writes_tables_and_figure(tmp_path):
       "estimator synthetic_4x_aug", "estimator real_labelled",
       "estimator oracle_4x", "evaluation", "turing test", "snapshot study"]
   # Table 1 by the machine observer, the pool of a person's test, pictures.
-  assert set(results["turing_test"]) == {"refined", "synthetic"}
+  # The embedded world has an oracle: a third observer row, of the refined
+  # scenes rendered as real.
+  assert set(results["turing_test"]) == {"refined", "synthetic", "oracle"}
+  assert results["turing_test"]["oracle"]["trials"] == results[
+      "turing_test"]["refined"]["trials"]
+  assert "real vs oracle" in (tmp_path / "table1.md").read_text()
   assert results["turing_test"]["refined"]["trials"] == 2 * min(
       preset.n_real, preset.n_synthetic)
   assert "## Machine observer" in (tmp_path / "table1.md").read_text()

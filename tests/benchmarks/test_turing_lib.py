@@ -171,3 +171,15 @@ def test_table1_has_the_papers_layout_and_numbers(tmp_path):
   assert "## Machine observer" in text and "| 15 / 20" in text
   assert "517 / 1000" in text and "162 / 200" in text
   assert open(os.path.join(tmp_path, report.TABLE1_FILE)).read() == text
+  # An oracle row (observer only): ours, and no paper numbers beside it.
+  files.write_json(str(tmp_path / report.OBSERVER_FILE), {
+      "refined": {**observed, **report.summary(15, 20)},
+      "synthetic": {**observed, **report.summary(15, 20)},
+      "oracle": {**observed, **report.summary(11, 20)}})
+  text = report.write_table1(str(tmp_path))
+  (row,) = [line for line in text.splitlines()
+            if line.startswith("| real vs oracle (the same scenes rendered")]
+  cells = [c.strip() for c in row.strip("|").split("|")]
+  assert cells[1] == "11 / 20" and float(cells[2]) == 55
+  assert cells[5:] == ["—", "—", "—"]
+  assert "10 (oracle: the refined scenes rendered as real" in text

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pytest
 
@@ -131,24 +132,26 @@ def test_a_job_waits_for_the_stages_it_comes_after(tmp_path, capfd):
   run.run_stages(["w", ("a", "c")], after={"w": ["c"]})
   assert list(run.timings()) == ["a", "c", "w"]
   # In workers: 'threads_w' starts once 'c' has ended, ahead of
-  # 'threads_b', which was listed after it; it then runs alone (nothing
-  # else waits), so it gets every core, the others an equal share.
+  # 'threads_b', which was listed after it but started at once; the two
+  # that started side by side got an equal share of the cores.
   capfd.readouterr()
   other = _ToyRun(str(tmp_path / "pool"))
   other.run_stages([("threads_a", "c"), "threads_w", "threads_b"], jobs=2,
                    after={"threads_w": ["c"]})
   lines = _stage_lines(capfd.readouterr().out)
-  ends = [line for line in lines if "finished" in line]
-  assert ends.index(next(e for e in ends if " c " in e)) < lines.index(
-      next(line for line in lines if line.endswith("threads_w")))
-  cores = os.cpu_count()
-  share = str(max(1, cores // 2))
+  c_end = next(i for i, line in enumerate(lines)
+               if re.fullmatch(r"stage 2/4 c finished in .*", line))
+  assert c_end < lines.index("stage 3/4 threads_w")
+  share = str(max(1, os.cpu_count() // 2))
   assert (tmp_path / "pool" / "threads_a").read_text() == share
   assert (tmp_path / "pool" / "threads_b").read_text() == share
-  w_alone = lines.index(next(l for l in ends if "threads_b " in l)) < (
-      lines.index(next(l for l in lines if l.endswith("threads_w"))))
-  if w_alone:
-    assert (tmp_path / "pool" / "threads_w").read_text() == str(cores)
+  # A job that starts with nothing else running or ready gets every core:
+  # here each of two jobs, the second waiting for the first.
+  alone = _ToyRun(str(tmp_path / "alone"))
+  alone.run_stages(["threads_x", "threads_y"], jobs=2,
+                   after={"threads_y": ["threads_x"]})
+  for name in ("threads_x", "threads_y"):
+    assert (tmp_path / "alone" / name).read_text() == str(os.cpu_count())
 
 
 def test_waits_that_cannot_be_met_are_refused_before_anything_runs(

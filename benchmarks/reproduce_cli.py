@@ -69,9 +69,8 @@ def define_reproduction_flags(table: str, preset_help: str, jobs: int,
           "estimators). mixed_bfloat16 computes in bf16 with float32 "
           "weights, fast only where the hardware computes bf16 (emulated "
           "elsewhere, far slower); auto: mixed_bfloat16 on such hardware "
-          "(AVX-512 bf16 or AMX; the converged Table 2 matched float32's "
-          "there, README), else float32. The precision is part of a "
-          "results folder's configuration."),
+          "(AVX-512 bf16 or AMX), else float32. The precision is part of "
+          "a results folder's configuration."),
       threads=cli.define_threads(),
       input_limits=cli.define_input_limits(),
       overrides=flags.DEFINE_multi_string(

@@ -25,9 +25,7 @@ def forward(model: keras.Model, head: Optional[Callable] = None) -> Callable:
     head: optional function applied to the model's output inside the trace
       (e.g. picking the last stack's heatmaps).
   """
-  if head is None:
-    return tf.function(lambda x: model(x, training=False),
-                       reduce_retracing=True)
+  head = head or (lambda outputs: outputs)
   return tf.function(lambda x: head(model(x, training=False)),
                      reduce_retracing=True)
 

@@ -128,11 +128,6 @@ def split_accuracy(logits, saturated, label: int, prefix: str
   return out
 
 
-def _logits(discriminator, images, batch_size):
-  return inference.predict(inference.forward(discriminator), images,
-                           batch_size)
-
-
 def at_limit_fraction(images) -> float:
   """Fraction of pixel values exactly -1 or +1."""
   images = np.asarray(images, np.float32)
@@ -173,10 +168,11 @@ def saturation_accuracy(discriminator, refined, real,
     raise ValueError(f"synthetic {mask_source.shape} and refined "
                      f"{refined.shape} images differ in shape")
   out = {}
+  forward = inference.forward(discriminator)  # Traced once, for both sets.
   for prefix, images, mask_images, label in (
       ("real", real, real, losses.REAL),
       ("refined", refined, mask_source, losses.REFINED)):
-    logits = _logits(discriminator, images, batch_size)
+    logits = inference.predict(forward, images, batch_size)
     saturated = patch_saturation(mask_images, logits.shape[1:3], tolerance,
                                  margin)
     out.update(split_accuracy(logits, saturated, label, prefix))

@@ -56,7 +56,8 @@ reproduce-table2: $(STAMP)
 	  $(if $(MPIIGAZE),--mpiigaze=$(MPIIGAZE)) $(ARGS)
 
 # The spread study of the quick preset: three seeds (seed 0 also retrains the
-# refined_1x row on every refiner snapshot), then spread.md over seeds.
+# refined_1x row on refiner snapshots spread over its run), then spread.md
+# over seeds.
 reproduce-table2-seeds: $(STAMP)
 	for s in 0 1 2; do \
 	  $(PY) -m benchmarks.reproduce_table2 --seed=$$s \

@@ -42,10 +42,11 @@ flags.DEFINE_bool("mpiigaze_overlap", False,
                   "persons (the paper's apparent setup). Default: held out "
                   "by person (see data/mpiigaze.py).")
 flags.DEFINE_bool("snapshot_study", False,
-                  "Also retrain the refined_1x row on every refiner snapshot "
-                  "and report the downstream error of each (snapshots.md): "
-                  "how much the choice of checkpoint matters. Costs one "
-                  "refined_1x estimator per snapshot (see timings.md).")
+                  "Also retrain the refined_1x row on refiner snapshots "
+                  "spread over the run (the preset's study_snapshots; the "
+                  "chosen one among them) and report the downstream error "
+                  "of each (snapshots.md): units -> Fréchet distance -> "
+                  "error. Costs one refined_1x estimator per snapshot.")
 
 
 def main(argv):

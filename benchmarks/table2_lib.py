@@ -13,12 +13,12 @@ experiment's:
 * Baseline: k-NN on the synthetic images (Table 3); domain-gap check: the
   synthetic_4x estimator on held-out synthetic images.
 * Optional later stage: the snapshot study (the refined_1x row retrained on
-  every refiner snapshot).
+  refiner snapshots spread over its run).
 """
 
 import dataclasses
 import os
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import keras
 import numpy as np
@@ -49,6 +49,9 @@ class Preset:
   estimator: Dict = dataclasses.field(default_factory=dict)
   # ^ overrides of gaze.train_lib.HParams' other fields
   selection_images: int = 1000
+  # Snapshots the snapshot study retrains the refined_1x row on: that many,
+  # spread evenly over the run, the chosen one among them (0: every one).
+  study_snapshots: int = 0
   knn_k: int = 5
   description: str = ""
 
@@ -75,6 +78,7 @@ PRESETS = {
         snapshot_every=50,
         refiner_patience=4,
         selection_images=500,
+        study_snapshots=6,
         # Patience 3 evaluations; a new best must beat the old by 1 % (the
         # 600 validation images resolve no finer).
         schedule=dict(batch_size=64, max_steps=4000, eval_every=100,
@@ -153,6 +157,23 @@ def real_sources(unityeyes: str, mpiigaze: str,
                           real=f"mpiigaze:{mpiigaze}?split=real{suffix}",
                           test=f"mpiigaze:{mpiigaze}?split=test{suffix}",
                           embedded=False)
+
+
+def study_snapshots(snapshots: Sequence[Tuple[int, str]], chosen: str,
+                    count: int) -> List[Tuple[int, str]]:
+  """The snapshots the study retrains on: `count` of `snapshots` (by unit)
+  spread evenly from the first to the last, with `chosen` in place of the
+  nearest one (count 0, or no fewer snapshots: all of them)."""
+  if not count or count >= len(snapshots):
+    return list(snapshots)
+  picked = {int(i) for i in np.round(np.linspace(0, len(snapshots) - 1,
+                                                 count))}
+  names = [name for _, name in snapshots]
+  if chosen in names and names.index(chosen) not in picked:
+    at = names.index(chosen)
+    picked.remove(min(picked, key=lambda i: (abs(i - at), -i)))
+    picked.add(at)
+  return [snapshots[i] for i in sorted(picked)]
 
 
 class Reproduction(template.Reproduction):
@@ -259,9 +280,10 @@ class Reproduction(template.Reproduction):
     return {}
 
   def snapshot_study(self) -> Dict:
-    """Downstream error of every refiner snapshot (optional stage).
+    """Downstream error of the refiner snapshots (optional stage).
 
-    The refined_1x row is retrained on each snapshot's refined images (same
+    The refined_1x row is retrained on each studied snapshot's refined
+    images (preset.study_snapshots of them; same
     hyper-parameters, subset and validation split; images refined once, on
     first read) and evaluated on the real test set, so a reader sees how
     much the result depends on which checkpoint is used and whether the
@@ -279,7 +301,8 @@ class Reproduction(template.Reproduction):
     row = ROW_BY_KEY["refined_1x"]
     refiner = workdir_lib.load_refiner(workdir)
     entries = []
-    for unit, name in workdir_lib.list_snapshots(workdir):
+    for unit, name in study_snapshots(workdir_lib.list_snapshots(workdir),
+                                      chosen, self.preset.study_snapshots):
       if name == chosen:
         key = "refined_1x"
       else:

@@ -145,7 +145,7 @@ def plot_fig7(results_dir: str, rows: List, title: str) -> None:
 
 
 def snapshot_study_markdown(study: Dict) -> str:
-  """The downstream error of every refiner snapshot, as markdown."""
+  """The downstream error of the studied refiner snapshots, as markdown."""
   frame = pd.DataFrame([{
       "snapshot (unit)": e["unit"],
       "Fréchet distance to real": e["frechet_distance"],

@@ -99,8 +99,8 @@ def test_train_stop_and_resume_png_folders(tmp_path):
   assert "--batch_size=4\n" in flags_text
   assert f"--workdir={workdir}\n" in flags_text
   assert sorted(os.listdir(workdir)) == [
-      "ckpt", "config.json", "flags.txt", "refiner.keras", "saved_model",
-      "snapshots", "tb"]
+      ".lock", "ckpt", "config.json", "flags.txt", "provenance.json",
+      "refiner.keras", "saved_model", "snapshots", "tb"]
   assert sorted(os.listdir(os.path.join(workdir, "snapshots"))) == [
       "refiner-000015.weights.h5", "refiner-000020.weights.h5"]
 

@@ -9,20 +9,18 @@ space of the selection, batch size, baselines, label-shift statistics and
 later stages). Stages, in this order (each skips what an earlier,
 interrupted run already finished):
 
-1. ``simgan`` and ``estimator FEATURE_ROW``, side by side: the refiner,
-   trained on synthetic + unlabelled real images, saving snapshots of its
-   weights and stopping when the label-free criterion (Fréchet distance to
-   real images in the features of the `feature_row` estimator) has not
-   improved for `refiner_patience` snapshots; it scores the snapshots taken
-   before that estimator exists once it does (one job at a time: the
-   estimator first).
+1. ``estimator FEATURE_ROW`` then ``simgan``: the estimator whose
+   features judge refiners (`feature_row`), then the refiner, trained on
+   synthetic + unlabelled real images, saving snapshots of its weights and
+   stopping when the label-free criterion (Fréchet distance to real images
+   in those features) has not improved for `refiner_patience` snapshots.
 2. ``selection``: the snapshot whose refined images lie closest to the real
    ones, without real labels (Fréchet distance; refiner/selection.py).
 3. ``refine``: the synthetic training set refined once with it (refined.h5).
 4. ``estimator KEY`` of the refined rows, each as soon as refined.h5
    exists, and of the other rows, which need no refiner, from the start:
    stages 1-4 share one pool of `jobs` workers with no barrier between
-   them (stages.StagedRun.run_stages; stages 2-3 are one worker's chain).
+   them (stages.StagedRun.run_stages; stages 1-3 are one worker's chain).
 5. ``evaluation``: every row and baseline on the real test set, the
    domain-gap check on held-out synthetic images and the label-preservation
    check (how far refinement moves the labels an estimator sees).
@@ -411,11 +409,10 @@ class Reproduction(stages.StagedRun):
         "rows": self.keys, "precision": self.precision})
     refined = self.refined
     # One pool for everything that trains: the estimators of unrefined data
-    # from the start; the SimGAN (the longest chain, so listed first) beside
-    # the estimator whose features judge it (it scores its snapshots once
-    # that exists), then the refiner choice and the refined set; the refined
-    # rows' estimators as soon as the refined set exists, ahead of unrefined
-    # ones still waiting. One job at a time: that estimator first.
+    # from the start; the SimGAN after the estimator whose features judge
+    # it, then the refiner choice and the refined set, in the same worker
+    # (the longest chain, so listed first); the refined rows' estimators as
+    # soon as the refined set exists, ahead of unrefined ones still waiting.
     estimators = [f"estimator {key}" for key in self.rows_before_selection
                   if key in self.keys or (key == self.feature_row and refined)]
     refined_estimators = [f"estimator {row.key}" for row in self.rows
@@ -423,15 +420,10 @@ class Reproduction(stages.StagedRun):
     jobs_list, after = list(estimators), {}
     if refined:
       feature = f"estimator {self.feature_row}"
-      others = [e for e in estimators if e != feature]
+      jobs_list = [(feature, "simgan", "selection", "refine"),
+                   *refined_estimators,
+                   *[e for e in estimators if e != feature]]
       after = {name: ["refine"] for name in refined_estimators}
-      if self.jobs > 1:
-        jobs_list = ["simgan", feature, ("selection", "refine"),
-                     *refined_estimators, *others]
-        after["selection"] = ["simgan", feature]
-      else:
-        jobs_list = [(feature, "simgan", "selection", "refine"),
-                     *refined_estimators, *others]
     later = self.later_stages()
     last = ["evaluation", *([TURING_STAGE] if refined else []), *later]
     self.plan_stages(jobs_list, last)
@@ -501,45 +493,11 @@ class Reproduction(stages.StagedRun):
     stages.log("SimGAN: training the refiner (Algorithm 1)")
     every = self.preset.snapshot_every
     patience = self.preset.refiner_patience
-    scorer = []  # Built once the feature row's estimator exists.
-
-    def criterion(refiner) -> float:
-      if not scorer:
-        scorer.append(self.scorer())
-      return scorer[0](refiner)
-
     refiner_lib.run_training(  # Seeded by the hyper-parameters' seed.
         self.simgan_hparams(), self.source("synthetic"), self.source("real"),
         workdir, checkpoint_every=every, snapshot_every=every,
-        image_every=every, criterion=criterion if patience else None,
-        patience=patience, criterion_ready=self._feature_row_trained,
-        criterion_wait=self._wait_for_feature_row)
-
-  def _feature_row_trained(self) -> bool:
-    return os.path.exists(self.path("estimators", self.feature_row,
-                                    self.estimator_lib.DONE))
-
-  def _wait_for_feature_row(self, poll_seconds: float = 5.0,
-                            grace_seconds: float = 120.0) -> None:
-    """Blocks until the feature row's estimator, trained beside the SimGAN,
-    has finished (the SimGAN reached its cap first).
-
-    Raises:
-      ValueError: it is neither finished nor being trained by any process
-        for `grace_seconds` (its job failed; a re-run resumes both).
-    """
-    stages.log(f"SimGAN: waiting for estimator {self.feature_row}, whose "
-               "features score the snapshots")
-    folder = self.path("estimators", self.feature_row)
-    idle = 0.0
-    while not self._feature_row_trained():
-      idle = 0.0 if provenance.in_use(folder) else idle + poll_seconds
-      if idle > grace_seconds:
-        raise ValueError(
-            f"{folder}: estimator {self.feature_row}, whose features score "
-            "the refiner's snapshots, is not trained and no run is training "
-            "it; re-run to train it")
-      time.sleep(poll_seconds)
+        image_every=every, criterion=self.scorer() if patience else None,
+        patience=patience)
 
   def refiner_training(self) -> Dict:
     """How the SimGAN stopped: units run, the cap, whether the label-free

@@ -137,21 +137,6 @@ def _check(folder: str, fields: Dict, overwrite: bool) -> None:
       "start it afresh")
 
 
-def in_use(folder: str) -> bool:
-  """Whether a run (of any process) holds `folder` now (see `claim`)."""
-  if os.path.realpath(folder) in _held:
-    return True
-  if not os.path.exists(os.path.join(folder, LOCK_FILE)):
-    return False
-  lock = filelock.FileLock(os.path.join(folder, LOCK_FILE))
-  try:
-    lock.acquire(timeout=0)
-  except filelock.Timeout:
-    return True
-  lock.release()
-  return False
-
-
 @contextlib.contextmanager
 def claim(folder: str, fields: Dict, overwrite: bool = False
          ) -> Iterator[str]:

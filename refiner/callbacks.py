@@ -10,9 +10,8 @@ Kg/Kd iteration) and ``on_train_end(trainer)``. ``trainer`` is the
 
 import os
 import sys
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -170,31 +169,16 @@ class StopWhenConverged(Callback):
   Scores go to WORKDIR/convergence.json as they come, so a resumed run
   keeps those up to its checkpoint and the record draws the curve units ->
   distance.
-
-  The criterion may become available only during training (its features
-  come from an estimator trained beside the SimGAN): until `ready()` says
-  so, snapshots queue up and are scored later, in unit order, from their
-  files. Where the queue shows convergence at an earlier unit U, the run
-  ends as if it had stopped there: the exported refiner gets U's weights
-  and later snapshots are removed, so the outcome does not depend on when
-  the criterion arrived. A run that reaches its last unit with snapshots
-  unscored calls `wait_ready()` (blocks until ready, or raises) first.
   """
 
   def __init__(self, score: Callable[[Any], float], every: int,
-               patience: int, workdir: str,
-               ready: Optional[Callable[[], bool]] = None,
-               wait_ready: Optional[Callable[[], None]] = None):
+               patience: int, workdir: str):
     self.score = score
     self.every = max(1, every)
     self.patience = patience
     self.workdir = workdir
-    self.ready = ready or (lambda: True)
-    self.wait_ready = wait_ready or (lambda: None)
     self.path = os.path.join(workdir, workdir_lib.CONVERGENCE_FILE)
     self.scores: List[Dict[str, float]] = []
-    self.pending: List[int] = []  # Snapshot units not yet scored.
-    self._scratch = None  # A copy of the refiner to score queued snapshots.
 
   def _converged(self) -> bool:
     values = [s["score"] for s in self.scores]
@@ -207,57 +191,17 @@ class StopWhenConverged(Callback):
     units = int(trainer.gan.units_done.numpy())
     self.scores = [s for s in workdir_lib.read_convergence(
         self.workdir).get("scores", []) if s["unit"] <= units]
-    last = self.scores[-1]["unit"] if self.scores else 0
-    self.pending = [] if self._converged() else [
-        unit for unit, _ in workdir_lib.list_snapshots(self.workdir)
-        if last < unit <= units]
     if self._converged():  # Killed after converging, before the export.
       trainer.converged = trainer.stop_requested = True
 
   def on_unit_end(self, trainer, unit, logs):
     if trainer.phase(unit - 1) != "adversarial" or unit % self.every:
       return
-    self.pending.append(unit)
-    if self.ready():
-      self._score_pending(trainer)
-
-  def on_train_end(self, trainer):
-    if self.pending and not trainer.converged and trainer.finished:
-      self.wait_ready()
-      self._score_pending(trainer)
-    if not trainer.converged:
-      return
-    # Converged at an earlier unit than the one training reached (scores
-    # that came late): end as a run that stopped there would have.
-    stop = self.scores[-1]["unit"]
-    if stop < int(trainer.gan.units_done.numpy()):
-      trainer.gan.export_refiner.load_weights(workdir_lib.snapshot_path(
-          self.workdir, workdir_lib.snapshot_name(stop)))
-      for unit, name in workdir_lib.list_snapshots(self.workdir):
-        if unit > stop:
-          os.remove(workdir_lib.snapshot_path(self.workdir, name))
-
-  def _score_pending(self, trainer):
-    now = int(trainer.gan.units_done.numpy())
-    while self.pending and not trainer.converged:
-      unit = self.pending.pop(0)
-      self.scores.append({"unit": unit,
-                          "score": float(self.score(
-                              self._refiner_at(trainer, unit, now)))})
-      converged = self._converged()
-      files.write_json(self.path, {"patience": self.patience,
-                                   "scores": self.scores,
-                                   "converged": converged})
-      if converged:
-        self.pending = []
-        trainer.converged = trainer.stop_requested = True
-
-  def _refiner_at(self, trainer, unit: int, now: int):
-    """The exported refiner as it was after `unit` (its snapshot file)."""
-    if unit == now:
-      return trainer.gan.export_refiner
-    if self._scratch is None:
-      self._scratch = keras.models.clone_model(trainer.gan.export_refiner)
-    self._scratch.load_weights(workdir_lib.snapshot_path(
-        self.workdir, workdir_lib.snapshot_name(unit)))
-    return self._scratch
+    self.scores.append({"unit": unit,
+                        "score": float(self.score(trainer.gan.export_refiner))})
+    converged = self._converged()
+    files.write_json(self.path, {"patience": self.patience,
+                                 "scores": self.scores,
+                                 "converged": converged})
+    if converged:
+      trainer.converged = trainer.stop_requested = True

@@ -215,9 +215,7 @@ def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
           image_every: int = 100, snapshot_every: int = 0,
           progress: bool = True, extra_callbacks=None,
           criterion: Optional[Callable[[keras.Model], float]] = None,
-          patience: int = 0, overwrite: bool = False,
-          criterion_ready: Optional[Callable[[], bool]] = None,
-          criterion_wait: Optional[Callable[[], None]] = None) -> Trainer:
+          patience: int = 0, overwrite: bool = False) -> Trainer:
   """Trains (or resumes) a SimGAN run in `workdir` and exports its refiner.
 
   The workdir is held for the run (`claim_workdir`; `overwrite` starts it
@@ -227,20 +225,16 @@ def train(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
   `patience` > 0, it is measured with every snapshot and training stops,
   finished, after `patience` snapshots without a new best
   (callbacks.StopWhenConverged); the schedule's units are then a cap.
-  `criterion_ready` / `criterion_wait` say whether the criterion can be
-  measured yet / wait until it can: snapshots taken before are scored
-  later, with the same outcome (see StopWhenConverged).
   """
   with claim_workdir(workdir, hparams, synthetic, real, overwrite):
     return _train(hparams, synthetic, real, workdir, strategy,
                   checkpoint_every, log_every, image_every, snapshot_every,
-                  progress, extra_callbacks, criterion, patience,
-                  criterion_ready, criterion_wait)
+                  progress, extra_callbacks, criterion, patience)
 
 
 def _train(hparams, synthetic, real, workdir, strategy, checkpoint_every,
            log_every, image_every, snapshot_every, progress, extra_callbacks,
-           criterion, patience, criterion_ready, criterion_wait) -> Trainer:
+           criterion, patience) -> Trainer:
   """`train` in a workdir this run holds."""
   trainer = Trainer(hparams, synthetic, real, workdir, strategy,
                     checkpoint_every)
@@ -255,8 +249,7 @@ def _train(hparams, synthetic, real, workdir, strategy, checkpoint_every,
     if not snapshot_every:
       raise ValueError("a stopping criterion needs snapshot_every > 0")
     callbacks.append(callbacks_lib.StopWhenConverged(
-        criterion, snapshot_every, patience, workdir, criterion_ready,
-        criterion_wait))
+        criterion, snapshot_every, patience, workdir))
   callbacks += list(extra_callbacks or [])
   trainer.fit(callbacks)
   if trainer.finished or trainer.converged:
@@ -289,7 +282,7 @@ def run_training(hparams: simgan.HParams, synthetic: source_lib.ImageSource,
       end); re-running resumes.
     **train_args: the other arguments of `train` (checkpoint_every,
       log_every, image_every, snapshot_every, progress, criterion,
-      patience, overwrite, criterion_ready, criterion_wait).
+      patience, overwrite).
   """
   keras.utils.set_random_seed(hparams.seed)
   extra = [callbacks_lib.StopAfter(stop_after)] if stop_after else []

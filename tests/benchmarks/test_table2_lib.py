@@ -6,7 +6,6 @@ The smoke run guards the main job: it stays in the fast suite.
 import dataclasses
 import json
 import os
-import threading
 
 import pandas as pd
 import pytest
@@ -257,27 +256,6 @@ def test_precision_reaches_every_trained_model(tmp_path):
   assert reproduce_cli.resolve_precision("auto") == (
       runtime.recommended().precision)
   assert reproduce_cli.resolve_precision("float32") == "float32"
-
-
-def test_the_simgan_waits_for_its_criterion_only_while_it_can_come(tmp_path):
-  # The SimGAN at its cap before the feature row's estimator (trained
-  # beside it) has finished: it waits while a run holds that estimator's
-  # folder, returns once DONE exists, and stops with one line when no run
-  # is training it.
-  from core import provenance  # pylint: disable=g-import-not-at-top
-  preset = table2_lib.PRESETS["smoke"]
-  run = table2_lib.Reproduction(preset, table2_lib.embedded_sources(preset),
-                                str(tmp_path), jobs=2)
-  folder = tmp_path / "estimators" / run.feature_row
-  with pytest.raises(ValueError, match=(
-      f"{folder}: estimator synthetic_1x, whose features score the "
-      "refiner's snapshots, is not trained and no run is training it")):
-    run._wait_for_feature_row(poll_seconds=0.01, grace_seconds=0.02)
-  with provenance.claim(str(folder), {"a": 1}):
-    # Held: waits past the grace period; finishes when DONE appears.
-    threading.Timer(0.3, (folder / "DONE").write_text, ["{}"]).start()
-    run._wait_for_feature_row(poll_seconds=0.01, grace_seconds=0.02)
-  assert run._feature_row_trained()
 
 
 def test_the_snapshot_study_spreads_its_snapshots_and_keeps_the_chosen():

@@ -103,8 +103,6 @@ def test_stop_when_the_criterion_stops_improving_and_resume(tmp_path):
   unit_now = {"unit": 0}
   score = lambda refiner: curve[unit_now["unit"]]
   trainer = _Trainer()
-  trainer.gan.units_done = types.SimpleNamespace(
-      numpy=lambda: unit_now["unit"])
   trainer.hparams.total_units = 12
   trainer.converged = False
   stop = callbacks.StopWhenConverged(score, every=2, patience=2,
@@ -133,78 +131,3 @@ def test_stop_when_the_criterion_stops_improving_and_resume(tmp_path):
   resumed.on_train_begin(earlier)
   assert not earlier.stop_requested
   assert [s["unit"] for s in resumed.scores] == [4, 6]
-
-
-def _run_deferred(tmp_path, curve, ready_from, total=12):
-  """A 2+1+9-unit schedule whose refiner's kernel holds the unit, snapshots
-  every 2 units, and a criterion that can be measured from unit
-  `ready_from` on: (trainer, StopWhenConverged, units run, waits)."""
-  refiner = keras.Sequential([keras.Input((4, 4, 1)),
-                              keras.layers.Conv2D(1, 1, name="c")])
-  kernel = refiner.get_layer("c").kernel
-  score = lambda model: curve[int(model.get_layer("c").kernel.numpy().item())]
-  done = {"units": 0}
-  trainer = _Trainer(export_refiner=refiner)
-  trainer.gan.units_done = types.SimpleNamespace(numpy=lambda: done["units"])
-  trainer.hparams.total_units = total
-  trainer.converged = False
-  waits = []
-  stop = callbacks.StopWhenConverged(
-      score, every=2, patience=2, workdir=str(tmp_path),
-      ready=lambda: done["units"] >= ready_from,
-      wait_ready=lambda: waits.append(done["units"]))
-  snapshots = callbacks.Snapshots(str(tmp_path), every=2)
-  stop.on_train_begin(trainer)
-  for unit in range(1, total + 1):
-    kernel.assign(np.full((1, 1, 1, 1), unit, "f4"))
-    done["units"] = unit
-    snapshots.on_unit_end(trainer, unit, {})
-    stop.on_unit_end(trainer, unit, {})
-    if trainer.stop_requested:
-      break
-  trainer.finished = done["units"] >= total
-  stop.on_train_end(trainer)
-  return trainer, unit, waits
-
-
-def test_scores_that_come_late_give_the_same_outcome(tmp_path):
-  # The best score is at unit 4; with patience 2 a criterion measured as it
-  # goes stops at unit 8. Measurable only from unit 10 on, the snapshots
-  # 4..10 are scored then, from their files (each refiner's own score), and
-  # the run ends as the one that stopped at 8: same record, the exported
-  # refiner back at unit 8's weights, no later snapshot.
-  curve = {4: 3.0, 6: 3.5, 8: 3.1, 10: 1.0, 12: 0.5}
-  _, unit, _ = _run_deferred(tmp_path / "now", curve, ready_from=0)
-  assert unit == 8
-  trainer, unit, waits = _run_deferred(tmp_path / "late", curve,
-                                       ready_from=10)
-  assert unit == 10 and trainer.converged and waits == []
-  now, late = [json.loads((tmp_path / d / workdir.CONVERGENCE_FILE)
-                          .read_text()) for d in ("now", "late")]
-  assert late == now == {"patience": 2, "converged": True, "scores": [
-      {"unit": 4, "score": 3.0}, {"unit": 6, "score": 3.5},
-      {"unit": 8, "score": 3.1}]}
-  assert trainer.gan.export_refiner.get_layer("c").kernel.numpy().item() == 8
-  assert [u for u, _ in workdir.list_snapshots(str(tmp_path / "late"))] == [
-      4, 6, 8]
-
-
-def test_a_run_at_its_cap_waits_for_the_criterion(tmp_path):
-  # Never measurable during training: at the last unit the run waits
-  # (once), then scores every snapshot; here the scores improve to the end,
-  # so it finishes unconverged with all five scores and snapshots.
-  curve = {4: 5.0, 6: 4.0, 8: 3.0, 10: 2.0, 12: 1.0}
-  trainer, unit, waits = _run_deferred(tmp_path, curve, ready_from=99)
-  assert unit == 12 and waits == [12] and not trainer.converged
-  record = json.loads((tmp_path / workdir.CONVERGENCE_FILE).read_text())
-  assert [s["score"] for s in record["scores"]] == [5.0, 4.0, 3.0, 2.0, 1.0]
-  assert not record["converged"]
-  assert trainer.gan.export_refiner.get_layer("c").kernel.numpy().item() == 12
-  # Converged in the queue instead (best at 4): back to unit 8.
-  trainer, _, waits = _run_deferred(tmp_path / "c", {4: 1.0, 6: 2.0, 8: 3.0,
-                                                     10: 0.5, 12: 0.1},
-                                    ready_from=99)
-  assert waits == [12] and trainer.converged
-  assert trainer.gan.export_refiner.get_layer("c").kernel.numpy().item() == 8
-  assert [u for u, _ in workdir.list_snapshots(str(tmp_path / "c"))] == [
-      4, 6, 8]

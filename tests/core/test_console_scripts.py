@@ -22,7 +22,7 @@ def _scripts():
 
 def test_every_script_has_the_prefix_and_a_binary():
   scripts = _scripts()
-  assert len(scripts) == 15
+  assert len(scripts) == 16
   for name, target in scripts.items():
     assert name.startswith("simgan-"), name
     module, function = target.split(":")

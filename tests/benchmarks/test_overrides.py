@@ -99,12 +99,14 @@ _SIMGAN_KEYS = (
      "--precision, the data or the row), not by the preset"),
     ("n_synth=5", "--set n_synth=5: unknown key 'n_synth'; expected one of "
      "['n_synthetic', 'n_real', 'n_test', 'snapshot_every', "
-     "'refiner_patience', 'selection_images', 'knn_k', 'description', "
-     "'simgan.KEY', 'schedule.KEY', 'estimator.KEY']"),
+     "'refiner_patience', 'selection_images', 'study_snapshots', "
+     "'knn_k', 'description', 'simgan.KEY', 'schedule.KEY', "
+     "'estimator.KEY']"),
     ("simgan={}", "--set simgan={}: unknown key 'simgan'; expected one of "
      "['n_synthetic', 'n_real', 'n_test', 'snapshot_every', "
-     "'refiner_patience', 'selection_images', 'knn_k', 'description', "
-     "'simgan.KEY', 'schedule.KEY', 'estimator.KEY']"),
+     "'refiner_patience', 'selection_images', 'study_snapshots', "
+     "'knn_k', 'description', 'simgan.KEY', 'schedule.KEY', "
+     "'estimator.KEY']"),
     ("model.depth=3", "--set model.depth=3: unknown key 'model.depth'; a "
      "dotted key is GROUP.KEY with GROUP one of ['simgan', 'schedule', "
      "'estimator']"),

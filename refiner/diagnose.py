@@ -1,9 +1,10 @@
 r"""Does a trained SimGAN's D tell refined from real patches by saturated
-pixels alone? (refiner/diagnostics.py; issue 13.)
+pixels alone? (refiner/diagnostics.py.)
 
   python -m refiner.diagnose --workdir=results/table4/simgan \
-      --synthetic=embedded-hands-sim --real=embedded-hands-real \
-      --output=saturation.json
+      --synthetic='embedded-hands-sim?views=all' \
+      --real='embedded-hands-real?split=train&views=all' \
+      --image_size=64x64 --output=saturation.json
 
 D from the workdir's last checkpoint judges the first --images synthetic
 images refined by the workdir's refiner (its final one, from the same

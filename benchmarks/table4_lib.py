@@ -72,9 +72,8 @@ PRESETS = {
                     history_batches=50, **PAPER_HAND_SCHEDULE),
         snapshot_every=50,
         refiner_patience=4,
-        # Patience 4: validation noise must not stop one row early. The
-        # criterion stops rows at 6,000-10,000 steps (README), so 15,000 is
-        # a cap it does not reach.
+        # Patience 4: validation noise must not stop one row early. 15,000
+        # steps is a cap the criterion does not reach (README).
         schedule=dict(batch_size=16, learning_rate=2e-3, max_steps=15000,
                       eval_every=250, patience=4, min_improvement=0.01,
                       max_validation=300),

@@ -49,7 +49,7 @@ def main(argv):
   synthetic = specs.open_source(FLAGS.synthetic, size)
   real = specs.open_source(FLAGS.real, size)
   refiner = workdir.load_refiner(FLAGS.workdir)
-  discriminator, unit = diagnostics.load_discriminator(FLAGS.workdir)
+  discriminator, unit = workdir.load_discriminator(FLAGS.workdir)
   images = synthetic.read(np.arange(min(FLAGS.images, len(synthetic))))
   refined = inference.predict(inference.forward(refiner), images, 64)
   report = diagnostics.saturation_accuracy(

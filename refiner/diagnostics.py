@@ -22,21 +22,13 @@ is the sharper one: with the full receptive field, nearly every hand patch
 touches the background.
 """
 
-import dataclasses
-import os
 from typing import Dict, Optional, Tuple
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from core import files
 from core import inference
-from data import source as source_lib
 from refiner import losses
 from refiner import networks
-from refiner import simgan
-from refiner import workdir as workdir_lib
 
 # Half an 8-bit level of an image scaled to [-1, 1] (a level is 2/255):
 # a pixel stored as 0 or 255 counts as saturated despite rounding in the
@@ -134,32 +126,6 @@ def split_accuracy(logits, saturated, label: int, prefix: str
     out[f"{prefix}_{group}_confidence"] = (
         float(confidence[mask].mean()) if n else float("nan"))
   return out
-
-
-def load_discriminator(workdir: str) -> Tuple[keras.Model, int]:
-  """D of a refiner.train workdir's last checkpoint (float32), and the
-  unit that checkpoint holds.
-
-  Raises:
-    DataError: the workdir has no config.json or no checkpoint.
-  """
-  config_path = os.path.join(workdir, workdir_lib.CONFIG_FILE)
-  folder = os.path.join(workdir, workdir_lib.CHECKPOINT_DIR)
-  latest = tf.train.latest_checkpoint(folder)
-  if not os.path.exists(config_path) or latest is None:
-    raise source_lib.DataError(
-        workdir, "holds no SimGAN checkpoint (config.json and ckpt/); train "
-        "a refiner into it first (python -m refiner.train)")
-  config = files.read_json(config_path)
-  fields = {f.name for f in dataclasses.fields(simgan.HParams)}
-  h = simgan.HParams(**{k: v for k, v in config.items() if k in fields})
-  discriminator = networks.build_discriminator(
-      h.arch, head=h.adversarial_loss, padding=h.d_padding,
-      image_shape=tuple(h.image_shape))
-  unit = tf.Variable(0, dtype=tf.int64)
-  tf.train.Checkpoint(discriminator=discriminator, units_done=unit).restore(
-      latest).expect_partial()
-  return discriminator, int(unit.numpy())
 
 
 def at_limit_fraction(images) -> float:

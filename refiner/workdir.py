@@ -12,15 +12,18 @@ refiner (refining, snapshot selection, the reproductions) reads::
     snapshots/         refiner-UNIT.weights.h5 every --snapshot_every units
 """
 
+import dataclasses
 import os
 from typing import List, Optional, Tuple
 
 import keras
+import tensorflow as tf
 
 from core import files
 from data import source as source_lib
-# Imported for its side effect: load_model needs the custom layers registered.
-from refiner import networks  # pylint: disable=unused-import
+# Registers the custom layers load_model needs; builds D.
+from refiner import networks
+from refiner import simgan
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "ckpt"
@@ -102,3 +105,29 @@ def load_snapshot(model: keras.Model, workdir: str, snapshot: str) -> None:
     model.load_weights(weights)
   except (ValueError, OSError) as e:
     raise source_lib.DataError(weights, f"cannot be loaded: {e}")
+
+
+def load_discriminator(workdir: str) -> Tuple[keras.Model, int]:
+  """D of a refiner.train workdir's last checkpoint (float32), and the
+  unit that checkpoint holds.
+
+  Raises:
+    DataError: the workdir has no config.json or no checkpoint.
+  """
+  config_path = os.path.join(workdir, CONFIG_FILE)
+  folder = os.path.join(workdir, CHECKPOINT_DIR)
+  latest = tf.train.latest_checkpoint(folder)
+  if not os.path.exists(config_path) or latest is None:
+    raise source_lib.DataError(
+        workdir, "holds no SimGAN checkpoint (config.json and ckpt/); train "
+        "a refiner into it first (python -m refiner.train)")
+  config = files.read_json(config_path)
+  fields = {f.name for f in dataclasses.fields(simgan.HParams)}
+  h = simgan.HParams(**{k: v for k, v in config.items() if k in fields})
+  discriminator = networks.build_discriminator(
+      h.arch, head=h.adversarial_loss, padding=h.d_padding,
+      image_shape=tuple(h.image_shape))
+  unit = tf.Variable(0, dtype=tf.int64)
+  tf.train.Checkpoint(discriminator=discriminator, units_done=unit).restore(
+      latest).expect_partial()
+  return discriminator, int(unit.numpy())

@@ -54,13 +54,21 @@ class Schedule:
 
   Attributes:
     batch_size: images per step.
-    learning_rate: constant learning rate (the paper's gaze CNN: 0.001).
+    learning_rate: the starting learning rate (the paper's gaze CNN: 0.001,
+      constant).
     optimizer: 'adam', 'sgd' or 'rmsprop'.
     momentum: SGD momentum (the paper states none); ignored otherwise.
     max_steps: hard limit on training steps.
     eval_every: steps between validation measurements (and checkpoints).
     patience: evaluations without a new best validation error before
-      stopping ("until the validation error converges").
+      stopping ("until the validation error converges"), or before the
+      next learning-rate drop.
+    lr_drops: times the learning rate is multiplied by `lr_drop_factor`
+      when the validation error plateaus (patience reached), before the
+      plateau that stops the run: the Stacked Hourglass recipe that §5's
+      hand estimator follows [22] drops it after validation plateaus. 0:
+      constant (§4.2's gaze CNN).
+    lr_drop_factor: the factor of each drop, in (0, 1).
     min_improvement: the relative margin by which an error must beat the
       best so far to count as a new best (0: any decrease), as Keras'
       EarlyStopping min_delta: gains smaller than the validation set can
@@ -85,6 +93,8 @@ class Schedule:
   max_steps: int = 10000
   eval_every: int = 250
   patience: int = 10
+  lr_drops: int = 0
+  lr_drop_factor: float = 0.1
   min_improvement: float = 0.0
   validation_fraction: float = 0.1
   max_validation: int = 5000
@@ -109,6 +119,10 @@ class Schedule:
       raise ValueError("momentum must be >= 0")
     if not 0.0 <= self.min_improvement < 1.0:
       raise ValueError("min_improvement must be in [0, 1)")
+    if self.lr_drops < 0:
+      raise ValueError("lr_drops must be >= 0")
+    if not 0.0 < self.lr_drop_factor < 1.0:
+      raise ValueError("lr_drop_factor must be in (0, 1)")
     for name in ("batch_size", "max_steps", "eval_every", "patience",
                  "max_validation"):
       if getattr(self, name) <= 0:
@@ -116,7 +130,7 @@ class Schedule:
 
 
 def make_optimizer(schedule: Schedule) -> keras.optimizers.Optimizer:
-  """The schedule's optimizer at its constant learning rate."""
+  """The schedule's optimizer at its starting learning rate."""
   if schedule.optimizer == "sgd":
     return keras.optimizers.SGD(schedule.learning_rate,
                                 momentum=schedule.momentum)
@@ -208,8 +222,9 @@ def train_with_early_stopping(
   row is appended, a checkpoint written and the TensorBoard scalars of
   `tb/` added (a resumed run adds an events file). Training stops after
   `schedule.patience` evaluations without a new best (one that beats the
-  best by `schedule.min_improvement`, relative), or when the batches
-  run out. A run killed at any point resumes from its last checkpoint. A
+  best by `schedule.min_improvement`, relative) once the learning rate has
+  been dropped `schedule.lr_drops` times (each earlier plateau drops it), or
+  when the batches run out. A run killed at any point resumes from its last checkpoint. A
   NaN or infinite training loss or validation error raises
   core.finite.NonFiniteError before anything of that step is written.
 
@@ -237,8 +252,9 @@ def train_with_early_stopping(
 
   Returns:
     The statistics also written to `workdir/DONE` (JSON): steps, best_step,
-    `error_key`, stopped_early, hit_cap, n_train, n_validation, train_seconds,
-    images_per_second, resumed_from_step, hparams.
+    `error_key`, stopped_early, hit_cap, lr_drop_steps, n_train,
+    n_validation, train_seconds, images_per_second, resumed_from_step,
+    hparams.
   """
   schedule = hparams.schedule
   step = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -246,14 +262,26 @@ def train_with_early_stopping(
   best_step = tf.Variable(0, dtype=tf.int64, trainable=False)
   evals_since_best = tf.Variable(0, dtype=tf.int64, trainable=False)
   train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+  # The steps of the learning-rate drops so far (0: not yet).
+  drop_steps = tf.Variable(np.zeros(schedule.lr_drops, np.int64),
+                           trainable=False)
   checkpoint = tf.train.Checkpoint(
       model=model, optimizer=optimizer, step=step, best_error=best_error,
       best_step=best_step, evals_since_best=evals_since_best,
-      train_seconds=train_seconds)
+      train_seconds=train_seconds, drop_steps=drop_steps)
   manager = tf.train.CheckpointManager(
       checkpoint, os.path.join(workdir, "ckpt"), max_to_keep=1)
   if manager.latest_checkpoint:
     checkpoint.restore(manager.latest_checkpoint).assert_consumed()
+
+  def drops_done() -> int:
+    return int(np.count_nonzero(drop_steps.numpy()))
+
+  def set_learning_rate():
+    optimizer.learning_rate = (schedule.learning_rate *
+                               schedule.lr_drop_factor ** drops_done())
+
+  set_learning_rate()
   log_path = os.path.join(workdir, TRAIN_LOG)
   log_rows: List[List[str]] = read_log(log_path, int(step.numpy()))
   start = int(step.numpy())
@@ -286,6 +314,13 @@ def train_with_early_stopping(
       files.save_model(model, os.path.join(workdir, ESTIMATOR))
     else:
       evals_since_best.assign_add(1)
+      if (evals_since_best.numpy() >= schedule.patience and
+          drops_done() < schedule.lr_drops):
+        # A plateau before the last: drop the rate and wait a patience
+        # again. Decided before the checkpoint, so a resumed run has it.
+        drop_steps[drops_done()].assign(at)
+        evals_since_best.assign(0)
+        set_learning_rate()
     log_rows.append([at, *columns, f"{train_seconds.numpy():.1f}"])
     write(log_path, files.csv_text(log_columns, log_rows))
     manager.save(checkpoint_number=at)
@@ -303,7 +338,9 @@ def train_with_early_stopping(
     shown["validation"] = (
         f"val={error:.4g} best={float(best_error.numpy()):.4g}"
         f"@{int(best_step.numpy())} evals since best "
-        f"{int(evals_since_best.numpy())}/{schedule.patience}")
+        f"{int(evals_since_best.numpy())}/{schedule.patience}" +
+        (f" lr drops {drops_done()}/{schedule.lr_drops}"
+         if schedule.lr_drops else ""))
 
   stopped_early = evals_since_best.numpy() >= schedule.patience
   tic = time.perf_counter()
@@ -346,6 +383,7 @@ def train_with_early_stopping(
       # Stopped by max_steps while the validation error still improved: not
       # converged, and a report must say so.
       "hit_cap": bool(not stopped_early and steps >= schedule.max_steps),
+      "lr_drop_steps": [int(s) for s in drop_steps.numpy() if s],
       "n_train": n_train,
       "n_validation": n_validation,
       "train_seconds": seconds,

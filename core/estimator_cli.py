@@ -24,7 +24,7 @@ from core import estimator
 # default differs) is appended to it.
 SCHEDULE_HELP = {
     "batch_size": "Images per step.",
-    "learning_rate": "Constant learning rate.",
+    "learning_rate": "Starting learning rate (constant unless --lr_drops).",
     "optimizer": "Optimizer.",
     "momentum": "SGD momentum (the paper states none).",
     "max_steps": "Most training steps.",
@@ -32,6 +32,10 @@ SCHEDULE_HELP = {
     "patience": "Evaluations without a new best validation error before "
                 "stopping (the paper: 'until the validation error "
                 "converges').",
+    "lr_drops": "Times the learning rate drops by --lr_drop_factor when the "
+                "validation error plateaus (--patience evaluations without "
+                "a new best), before the plateau that stops training.",
+    "lr_drop_factor": "Factor of each learning-rate drop.",
     "validation_fraction": "Share of the training source held out for "
                            "validation (never the test set).",
     "max_validation": "Most validation images (held in memory).",
@@ -54,9 +58,9 @@ def define_schedule_flags(
 
   Defines --batch_size, --learning_rate, --optimizer (one of `optimizers`),
   --momentum (only where 'sgd' is one of them: no other optimizer uses it),
-  --max_steps, --eval_every, --patience, --validation_fraction,
-  --max_validation, --subset_fraction, --seed and --precision, with the
-  values of `defaults` as defaults.
+  --max_steps, --eval_every, --patience, --lr_drops, --lr_drop_factor,
+  --validation_fraction, --max_validation, --subset_fraction, --seed and
+  --precision, with the values of `defaults` as defaults.
 
   Args:
     defaults: the task's default schedule.
@@ -100,6 +104,8 @@ def define_schedule_flags(
       "max_steps": integer("max_steps"),
       "eval_every": integer("eval_every"),
       "patience": integer("patience"),
+      "lr_drops": integer("lr_drops"),
+      "lr_drop_factor": real("lr_drop_factor"),
       "validation_fraction": real("validation_fraction"),
       "max_validation": integer("max_validation"),
       "subset_fraction": real("subset_fraction"),

@@ -19,8 +19,13 @@ no validation set, loss, optimizer or batch size. Here:
 * **Validation**: a fixed fraction of the *training* source (the same domain
   as the training images, never the test set) is held out. Its mean joint
   error in heatmap pixels is measured every `eval_every` steps, the best
-  weights are kept, and training stops after `patience` evaluations without
-  improvement or at `max_steps`.
+  weights are kept. The first `patience` evaluations without improvement
+  drop the learning rate 10x (`lr_drops`=1, as the hourglass paper [22]
+  drops its rate once the validation error plateaus): at a constant rate the
+  hourglass's validation error jumps by ±20 % between evaluations, so the
+  plateau that stops a run was noise, at a step that differed by thousands
+  between two runs of one seed (README, Table 4 notes). Training stops at
+  the next plateau or at `max_steps`.
 
 The schedule and the resumable early-stopping loop are the gaze estimator's
 (core/estimator.py), and a run leaves the same files:
@@ -75,7 +80,8 @@ OPTIMIZERS = ("adam", "rmsprop")
 # of 224 x 224 take 200 MB).
 SCHEDULE = estimator.Schedule(
     batch_size=16, learning_rate=1e-3, optimizer="adam", max_steps=20000,
-    eval_every=500, patience=10, validation_fraction=0.1, max_validation=1000)
+    eval_every=500, patience=10, lr_drops=1, lr_drop_factor=0.1,
+    validation_fraction=0.1, max_validation=1000)
 
 # Bound here so tests can patch this module's file writer alone (train
 # passes it on to the shared loop).

@@ -213,6 +213,7 @@ def test_estimator_hyper_parameters_of_each_row(tmp_path, preset_name,
     hparams = run.estimator_hparams(row)
     assert dataclasses.asdict(hparams.schedule) == dict(
         learning_rate=1e-3, optimizer="adam", momentum=0.0,
+        lr_drops=0, lr_drop_factor=0.1,  # §4.2: a constant rate.
         validation_fraction=0.1, subset_fraction=row.fraction, seed=3,
         precision="float32", **schedule), row.key
     assert hparams.augment == row.augment

@@ -130,8 +130,9 @@ def test_estimator_hyper_parameters_of_the_quick_preset(tmp_path):
   hparams = run.estimator_hparams(table4_lib.ROW_BY_KEY["refined_3x"])
   assert dataclasses.asdict(hparams.schedule) == dict(
       batch_size=16, learning_rate=2e-3, optimizer="adam", momentum=0.0,
-      max_steps=15000, eval_every=250, patience=4, min_improvement=0.01,
-      validation_fraction=0.1, max_validation=300, subset_fraction=1.0, seed=2, precision="float32")
+      max_steps=15000, eval_every=250, patience=4, lr_drops=1,
+      lr_drop_factor=0.1, min_improvement=0.01, validation_fraction=0.1,
+      max_validation=300, subset_fraction=1.0, seed=2, precision="float32")
   assert (hparams.augment, hparams.max_rotation_deg, hparams.sigma,
           hparams.heatmap_size, hparams.filters, hparams.num_stacks,
           hparams.depth, hparams.foreground_weight) == (

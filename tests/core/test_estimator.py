@@ -128,7 +128,7 @@ def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
           if k not in ("best_val_mse", "train_seconds", "images_per_second")
          } == {"steps": 10, "best_step": 10, "stopped_early": False,
                "hit_cap": True,  # max_steps=10 ended a still improving run.
-               "n_train": 64, "n_validation": 16, "resumed_from_step": 0,
+               "lr_drop_steps": [], "n_train": 64, "n_validation": 16, "resumed_from_step": 0,
                "hparams": {"schedule": dataclasses.asdict(SCHEDULE),
                            "width": 1}}
   assert done["best_val_mse"] == pytest.approx(errors[2], rel=1e-5)
@@ -228,6 +228,49 @@ def test_stops_after_patience_evaluations_without_a_new_best(tmp_path):
           stats["hit_cap"], steps_run) == (6, 2, True, False, 6)
 
 
+def test_each_plateau_before_the_last_drops_the_learning_rate(tmp_path):
+  # learn=False: the first evaluation stays the best, so every `patience`
+  # evaluations make a plateau: two drops (steps 6 and 10), then the stop.
+  schedule = dataclasses.replace(SCHEDULE, max_steps=100, eval_every=2,
+                                 patience=2, lr_drops=2, lr_drop_factor=0.5)
+  stats, _, steps_run = _run(str(tmp_path), schedule, learn=False)
+  assert helpers.logged_steps(str(tmp_path)) == [2, 4, 6, 8, 10, 12, 14]
+  assert (stats["steps"], stats["best_step"], stats["stopped_early"],
+          stats["lr_drop_steps"], steps_run) == (14, 2, True, [6, 10], 14)
+
+
+def test_the_optimizer_steps_at_the_dropped_rate_also_after_a_resume(
+    tmp_path):
+  # SGD on the linear model. It learns, but by less than 99 % per
+  # evaluation, so with patience 1 and min_improvement 0.99 every
+  # evaluation after the first is a plateau: drops at 4, 6, 8, stop at 10.
+  schedule = dataclasses.replace(SCHEDULE, max_steps=12, eval_every=2,
+                                 patience=1, min_improvement=0.99,
+                                 lr_drops=3, lr_drop_factor=0.5)
+  straight, straight_model, _ = _run(str(tmp_path / "a"), schedule)
+  assert straight["lr_drop_steps"] == [4, 6, 8]
+  assert straight["stopped_early"] and straight["steps"] == 10
+  # Killed at the log write of step 8 (writes: steps 2, 4, 6, 8): resumed
+  # from the step-6 checkpoint, which holds the drops at 4 and 6.
+  workdir = str(tmp_path / "b")
+  with pytest.raises(helpers.Killed):
+    _run(workdir, schedule, write=helpers.fails_at_call(files.write_atomic,
+                                                        4))
+  resumed, resumed_model, steps_run = _run(workdir, schedule)
+  assert steps_run == 4 and resumed["lr_drop_steps"] == [4, 6, 8]
+  for a, b in zip(straight_model.get_weights(),
+                  resumed_model.get_weights()):
+    np.testing.assert_array_equal(a, b)
+  # The same 10 steps at the constant rate (same batches, same start) end
+  # elsewhere: the drops took effect.
+  constant, constant_model, _ = _run(
+      str(tmp_path / "c"), dataclasses.replace(schedule, lr_drops=0,
+                                               patience=100, max_steps=10))
+  assert constant["steps"] == 10
+  assert not np.allclose(constant_model.get_weights()[0],
+                         straight_model.get_weights()[0])
+
+
 def test_a_run_killed_after_stopping_early_does_not_train_again(tmp_path):
   schedule = dataclasses.replace(SCHEDULE, max_steps=100, eval_every=2,
                                  patience=2)
@@ -260,6 +303,9 @@ def test_a_run_killed_after_stopping_early_does_not_train_again(tmp_path):
     (dict(eval_every=-1), "eval_every must be positive"),
     (dict(patience=0), "patience must be positive"),
     (dict(max_validation=0), "max_validation must be positive"),
+    (dict(lr_drops=-1), "lr_drops must be >= 0"),
+    (dict(lr_drop_factor=1.0), "lr_drop_factor must be in (0, 1)"),
+    (dict(lr_drop_factor=0.0), "lr_drop_factor must be in (0, 1)"),
 ])
 def test_schedule_rejects_bad_values_in_one_line(change, message):
   with helpers.raises_exactly(ValueError, message):

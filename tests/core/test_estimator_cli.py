@@ -35,12 +35,14 @@ def test_flags_give_the_defaults_then_the_values_passed():
   flag_values, schedule = _define()
   flag_values(["prog", "--batch_size=4", "--learning_rate=0.01",
                "--optimizer=sgd", "--momentum=0.9", "--max_steps=30",
-               "--eval_every=10", "--patience=3", "--validation_fraction=0.2",
+               "--eval_every=10", "--patience=3", "--lr_drops=2",
+               "--lr_drop_factor=0.5", "--validation_fraction=0.2",
                "--max_validation=7", "--subset_fraction=0.25", "--seed=5",
                "--precision=mixed_bfloat16"])
   assert schedule() == estimator.Schedule(
       batch_size=4, learning_rate=0.01, optimizer="sgd", momentum=0.9,
-      max_steps=30, eval_every=10, patience=3, validation_fraction=0.2,
+      max_steps=30, eval_every=10, patience=3, lr_drops=2,
+      lr_drop_factor=0.5, validation_fraction=0.2,
       max_validation=7, subset_fraction=0.25, seed=5,
       precision="mixed_bfloat16")
 

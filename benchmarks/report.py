@@ -54,16 +54,19 @@ def gap_closed(evaluations: Mapping[str, Dict], synthetic: str, refined: str,
 
 def training_columns(record: Optional[Dict], unit: str) -> Dict:
   """A row's convergence columns from its training record (template's
-  `training_record`): steps run (best step), how it stopped, the best
+  `training_record`): steps run (best step), the steps of its
+  learning-rate drops where its schedule has any, how it stopped, the best
   validation error. Empty without a record (a row of an older run)."""
   if record is None:
     return {}
-  return {
-      "steps (best)": f"{record['steps']} ({record['best_step']})",
-      "stopped": ("converged" if record["stopped_early"] else
-                  "CAP" if record["hit_cap"] else "data end"),
-      f"val. error ({unit})": record["validation_error"],
-  }
+  columns = {"steps (best)": f"{record['steps']} ({record['best_step']})"}
+  if record.get("lr_drops"):
+    columns["lr drop at"] = (
+        ", ".join(map(str, record["lr_drop_steps"])) or "none")
+  columns["stopped"] = ("converged" if record["stopped_early"] else
+                        "CAP" if record["hit_cap"] else "data end")
+  columns[f"val. error ({unit})"] = record["validation_error"]
+  return columns
 
 
 def convergence_note(training: Mapping[str, Dict]) -> str:
@@ -74,10 +77,17 @@ def convergence_note(training: Mapping[str, Dict]) -> str:
             "while the validation error still improved ('stopped' = CAP); "
             "these rows are budget-bound, not converged.")
   patience = {r["patience"] for r in training.values()}
+  drops = {(r.get("lr_drops", 0), r.get("lr_drop_factor"))
+           for r in training.values() if r.get("lr_drops")}
+  dropped = "".join(
+      f", after the learning rate dropped {1 / factor:g}x at "
+      + ("the first such plateau" if n == 1 else
+         f"each of the first {n} such plateaus") + " ('lr drop at')"
+      for n, factor in sorted(drops))
   return ("Every estimator trained until its validation error stopped "
           f"improving ({'/'.join(map(str, sorted(patience)))} evaluations "
-          "without a new best; 'stopped' = converged) and is scored at its "
-          "best validation step; none hit the step cap.")
+          f"without a new best{dropped}; 'stopped' = converged) and is "
+          "scored at its best validation step; none hit the step cap.")
 
 
 def refiner_training_markdown(refiner_training: Dict,

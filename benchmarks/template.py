@@ -346,13 +346,18 @@ class Reproduction(stages.StagedRun):
 
   def training_record(self, key: str) -> Dict:
     """How estimator `key` stopped (its DONE): steps, best_step,
-    stopped_early, hit_cap, patience and the best validation error."""
+    stopped_early, hit_cap, patience, the learning-rate drops (planned,
+    factor, steps) and the best validation error."""
     done = core_estimator.read_done(self.path("estimators", key))
     error_key = next(k for k in done if k.startswith("best_val_error"))
+    schedule = done["hparams"]["schedule"]
     return {"steps": done["steps"], "best_step": done["best_step"],
             "stopped_early": done["stopped_early"],
             "hit_cap": done.get("hit_cap", False),
-            "patience": done["hparams"]["schedule"]["patience"],
+            "patience": schedule["patience"],
+            "lr_drops": schedule.get("lr_drops", 0),
+            "lr_drop_factor": schedule.get("lr_drop_factor"),
+            "lr_drop_steps": done.get("lr_drop_steps", []),
             "validation_error": done[error_key]}
 
   def selection_samples(self) -> Tuple[np.ndarray, np.ndarray]:

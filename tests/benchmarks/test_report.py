@@ -87,6 +87,25 @@ def test_training_columns_and_convergence_note():
       "NOT CONVERGED: b hit the step cap")
 
 
+def test_learning_rate_drops_have_a_column_and_a_note():
+  dropped = {"steps": 900, "best_step": 800, "stopped_early": True,
+             "hit_cap": False, "patience": 4, "lr_drops": 1,
+             "lr_drop_factor": 0.1, "lr_drop_steps": [500],
+             "validation_error": 3.5}
+  undropped = dict(dropped, steps=400, best_step=400, stopped_early=False,
+                   hit_cap=False, lr_drop_steps=[])
+  assert report.training_columns(dropped, "px") == {
+      "steps (best)": "900 (800)", "lr drop at": "500",
+      "stopped": "converged", "val. error (px)": 3.5}
+  assert report.training_columns(undropped, "px")["lr drop at"] == "none"
+  assert report.convergence_note({"a": dropped}) == (
+      "Every estimator trained until its validation error stopped "
+      "improving (4 evaluations without a new best, after the learning rate "
+      "dropped 10x at the first such plateau ('lr drop at'); 'stopped' = "
+      "converged) and is scored at its best validation step; none hit the "
+      "step cap.")
+
+
 def test_selection_note():
   assert report.selection_note(
       {"chosen": {"unit": 40}, "criterion": "FD"}) == (

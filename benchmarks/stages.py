@@ -144,6 +144,7 @@ def _run_job_in_worker(spec: Tuple[type, Dict], job: Job,
   exit_with_parent(parent_pid)
   limits_lib.set_limits(limits)
   runtime.configure_threads(intra_op, 1)  # Before this process's first op.
+  runtime.make_deterministic()
   from data import pipeline  # pylint: disable=g-import-not-at-top
   factory, kwargs = spec
   run = factory(**kwargs)

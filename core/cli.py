@@ -81,7 +81,8 @@ def apply_input_limits(max_image_megapixels: int, max_file_mib: int) -> None:
 def start(argv: List[str], threads: Optional[str] = None,
           input_limits: Optional[Tuple[flags.FlagHolder,
                                        flags.FlagHolder]] = None) -> None:
-  """A binary's first step: no stray arguments; thread pools before any op.
+  """A binary's first step: no stray arguments; thread pools before any op
+  and deterministic ops (runtime.make_deterministic) where it has --threads.
 
   Args:
     argv: main's argv (argv[0] is the program).
@@ -94,9 +95,10 @@ def start(argv: List[str], threads: Optional[str] = None,
   """
   if len(argv) > 1:
     raise ValueError(f"unexpected arguments: {' '.join(argv[1:])}")
-  if threads is not None:
+  if threads is not None:  # A binary that computes: it has --threads.
     from core import runtime  # pylint: disable=g-import-not-at-top
     runtime.apply_thread_setting(threads)
+    runtime.make_deterministic()
   if input_limits is not None:
     apply_input_limits(*(holder.value for holder in input_limits))
 

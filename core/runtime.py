@@ -159,6 +159,17 @@ def recommended(kind: Optional[str] = None) -> Settings:
   return DEFAULTS[kind]
 
 
+def make_deterministic() -> None:
+  """Makes a rerun of the same command bit-identical.
+
+  Without it the hand estimator's training differed between two runs of one
+  command on an idle machine from its first evaluation on (and Table 4's
+  rows with it); it costs no measured speed (README, speed section). Called, with the thread pools, by every binary that has
+  --threads and by every stage worker.
+  """
+  tf.config.experimental.enable_op_determinism()
+
+
 def apply_thread_setting(text: str) -> Settings:
   """Applies a --threads value before TensorFlow starts.
 

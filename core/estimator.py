@@ -65,9 +65,9 @@ class Schedule:
       next learning-rate drop.
     lr_drops: times the learning rate is multiplied by `lr_drop_factor`
       when the validation error plateaus (patience reached), before the
-      plateau that stops the run: the Stacked Hourglass recipe that §5's
-      hand estimator follows [22] drops it after validation plateaus. 0:
-      constant (§4.2's gaze CNN).
+      plateau that stops the run: the Stacked Hourglass recipe [22], which
+      §4.3's hand estimator follows, drops it after validation plateaus.
+      0: constant (§4.2's gaze CNN).
     lr_drop_factor: the factor of each drop, in (0, 1).
     min_improvement: the relative margin by which an error must beat the
       best so far to count as a new best (0: any decrease), as Keras'
@@ -224,8 +224,8 @@ def train_with_early_stopping(
   `schedule.patience` evaluations without a new best (one that beats the
   best by `schedule.min_improvement`, relative) once the learning rate has
   been dropped `schedule.lr_drops` times (each earlier plateau drops it), or
-  when the batches run out. A run killed at any point resumes from its last checkpoint. A
-  NaN or infinite training loss or validation error raises
+  when the batches run out. A run killed at any point resumes from its last
+  checkpoint. A NaN or infinite training loss or validation error raises
   core.finite.NonFiniteError before anything of that step is written.
 
   Args:

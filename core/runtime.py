@@ -164,8 +164,9 @@ def make_deterministic() -> None:
 
   Without it the hand estimator's training differed between two runs of one
   command on an idle machine from its first evaluation on (and Table 4's
-  rows with it); it costs no measured speed (README, speed section). Called, with the thread pools, by every binary that has
-  --threads and by every stage worker.
+  rows with it); it costs no measured speed (README, speed section).
+  Called, with the thread pools, by every binary that has --threads and by
+  every stage worker.
   """
   tf.config.experimental.enable_op_determinism()
 

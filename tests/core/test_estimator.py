@@ -128,7 +128,8 @@ def test_run_logs_every_evaluation_keeps_the_best_model_and_writes_done(
           if k not in ("best_val_mse", "train_seconds", "images_per_second")
          } == {"steps": 10, "best_step": 10, "stopped_early": False,
                "hit_cap": True,  # max_steps=10 ended a still improving run.
-               "lr_drop_steps": [], "n_train": 64, "n_validation": 16, "resumed_from_step": 0,
+               "lr_drop_steps": [], "n_train": 64, "n_validation": 16,
+               "resumed_from_step": 0,
                "hparams": {"schedule": dataclasses.asdict(SCHEDULE),
                            "width": 1}}
   assert done["best_val_mse"] == pytest.approx(errors[2], rel=1e-5)

@@ -80,7 +80,8 @@ def apply_input_limits(max_image_megapixels: int, max_file_mib: int) -> None:
 
 def start(argv: List[str], threads: Optional[str] = None,
           input_limits: Optional[Tuple[flags.FlagHolder,
-                                       flags.FlagHolder]] = None) -> None:
+                                       flags.FlagHolder]] = None,
+          deterministic: bool = True) -> None:
   """A binary's first step: no stray arguments; thread pools before any op
   and deterministic ops (runtime.make_deterministic) where it has --threads.
 
@@ -89,6 +90,8 @@ def start(argv: List[str], threads: Optional[str] = None,
     threads: the --threads value, or None for a binary without the flag.
     input_limits: what ``define_input_limits`` returned, put in force here;
       None for a binary without those flags.
+    deterministic: False leaves ops as TensorFlow runs them by default (XLA
+      has no deterministic MaxPool gradient, which D uses).
 
   Raises:
     ValueError: stray positional arguments or a bad --threads value.
@@ -98,7 +101,8 @@ def start(argv: List[str], threads: Optional[str] = None,
   if threads is not None:  # A binary that computes: it has --threads.
     from core import runtime  # pylint: disable=g-import-not-at-top
     runtime.apply_thread_setting(threads)
-    runtime.make_deterministic()
+    if deterministic:
+      runtime.make_deterministic()
   if input_limits is not None:
     apply_input_limits(*(holder.value for holder in input_limits))
 

@@ -180,7 +180,7 @@ def _hparams(image_shape):
 
 def main(argv):
   # Thread pools before any TF op runs.
-  cli.start(argv, _THREADS.value, _INPUT_LIMITS)
+  cli.start(argv, _THREADS.value, _INPUT_LIMITS, deterministic=not FLAGS.xla)
   # Imports after flag parsing keep --help fast.
   from data import specs  # pylint: disable=g-import-not-at-top
   from refiner import train_lib  # pylint: disable=g-import-not-at-top

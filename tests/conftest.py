@@ -30,3 +30,17 @@ def _float32_policy():
   keras.mixed_precision.set_global_policy("float32")
   yield
   keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture(autouse=True)
+def _default_op_determinism():
+  """A test that runs a binary's start in this process (cli.start turns
+  deterministic ops on, for the whole process) leaves them as it found
+  them: XLA steps, for one, have no deterministic MaxPool gradient."""
+  # TensorFlow's public API can only turn it on; the off switch is internal.
+  from tensorflow.python.framework import config  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
+  was = config.is_op_determinism_enabled()
+  yield
+  if config.is_op_determinism_enabled() != was:
+    (config.enable_op_determinism if was else
+     config.disable_op_determinism)()

@@ -207,3 +207,13 @@ def test_peak_rss_restarts_at_a_reset_but_the_usage_keeps_the_largest():
   # Linux counts resident pages per thread in batches: a few hundred KiB
   # of slack.
   assert cli.measure_usage().peak_rss_bytes >= before - 4 * 2**20
+
+
+def test_start_makes_ops_deterministic_unless_told_not_to():
+  from tensorflow.python.framework import config  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
+  cli.start(["prog"], "tf", deterministic=False)
+  assert not config.is_op_determinism_enabled()
+  cli.start(["prog"])  # No --threads: a binary that does not compute.
+  assert not config.is_op_determinism_enabled()
+  cli.start(["prog"], "tf")
+  assert config.is_op_determinism_enabled()

@@ -134,3 +134,16 @@ def test_out_of_range_flags_are_refused_at_parse_time(tmp_path, flag):
   line = helpers.one_error_line(proc)
   assert flag.split("=")[0] in line
   assert not workdir.exists()
+
+
+def test_xla_training_runs_although_its_max_pool_gradient_is_not_deterministic(
+    tmp_path):
+  # Under deterministic ops XLA refuses D's MaxPool gradient; --xla trains
+  # with TensorFlow's default ops instead.
+  proc = helpers.run_module(
+      "refiner.train", "--synthetic=embedded-eyes-sim?n=8",
+      "--real=embedded-eyes-real?n=8", f"--workdir={tmp_path / 'run'}",
+      "--batch_size=2", "--refiner_pretrain_steps=1",
+      "--discriminator_pretrain_steps=1", "--steps=1", "--history_batches=1",
+      "--xla", "--threads=1,1")
+  assert proc.returncode == 0, proc.stderr[-3000:]

@@ -60,6 +60,11 @@ def _read_labels(folder: str, names) -> pd.DataFrame:
         "\n", " "))
   if "filename" not in frame.columns:
     raise source_lib.DataError(path, "has no 'filename' column")
+  empty = frame["filename"].isna().to_numpy()
+  if empty.any():
+    raise source_lib.DataError(
+        path, f"has no filename on line {int(np.argmax(empty)) + 2}")
+  frame["filename"] = frame["filename"].astype(str)
   missing = sorted(set(frame["filename"]) - set(names))
   if missing:
     raise source_lib.DataError(

@@ -147,11 +147,20 @@ def _eye_images(images: np.ndarray, eye: str,
 def _labels(gaze: np.ndarray, pose: np.ndarray, eye: str,
             path: str) -> np.ndarray:
   """Gaze (n,3) and Rodrigues pose (n,3) -> (n, 5) labels, left-eye frame."""
-  norm = np.linalg.norm(gaze, axis=1, keepdims=True)
+  if not (np.all(np.isfinite(gaze)) and np.all(np.isfinite(pose))):
+    raise DataError(path, "holds a gaze or pose value that is not finite")
+  # A damaged file's huge values overflow the norm: not finite, refused.
+  with np.errstate(over="ignore"):
+    norm = np.linalg.norm(gaze, axis=1, keepdims=True)
+  if not np.all(np.isfinite(norm)):
+    raise DataError(path, "holds a gaze vector too large to normalise")
   if np.any(norm == 0):
     raise DataError(path, "holds a zero gaze vector")
   gaze = gaze / norm
-  head = np.degrees(gaze_vectors.rodrigues_to_head_pitch_yaw(pose))
+  with np.errstate(all="ignore"):
+    head = np.degrees(gaze_vectors.rodrigues_to_head_pitch_yaw(pose))
+  if not np.all(np.isfinite(head)):
+    raise DataError(path, "holds a head pose too large to convert")
   if eye == "right":
     gaze = gaze_vectors.mirror_vector(gaze)
     head = head * [1.0, -1.0]

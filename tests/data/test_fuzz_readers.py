@@ -30,6 +30,7 @@ import pytest
 import scipy.io
 
 from data import cache
+from data import folders
 from data import mpiigaze
 from data import nyu_hand
 from data import source as source_lib
@@ -402,3 +403,16 @@ def test_cache_attributes_of_the_wrong_type(cache_template, budget):
     values = st.one_of(ARRAYS, st.text(max_size=10), st.integers(-2**62,
                                                                  2**62))
     _fuzz(budget, st.tuples(names, values), check)
+
+
+def test_found_by_the_long_fuzz_runs_are_one_line_errors(tmp_path):
+  # labels.csv whose filename cell is empty (a vertical tab broke a line).
+  folder = tmp_path / "f"
+  folder.mkdir()
+  (folder / "labels.csv").write_bytes(
+      b"filename,gaze_x\na.png,0.1\x0bb.png,0.2\nc.jpg-0.3\nd.png,0.4\n")
+  with pytest.raises(source_lib.DataError, match="has no filename on line"):
+    folders._read_labels(str(folder), ["a.png"])  # pylint: disable=protected-access
+  huge = np.full((1, 3), 1e200)
+  with pytest.raises(source_lib.DataError, match="too large to normalise"):
+    mpiigaze._labels(huge, np.zeros((1, 3)), "left", "day01.mat")  # pylint: disable=protected-access

@@ -160,11 +160,12 @@ def recommended(kind: Optional[str] = None) -> Settings:
 
 
 def make_deterministic() -> None:
-  """Makes a rerun of the same command bit-identical.
+  """Deterministic op kernels, so reruns of a command differ less.
 
   Without it the hand estimator's training differed between two runs of one
   command on an idle machine from its first evaluation on (and Table 4's
-  rows with it); it costs no measured speed (README, speed section).
+  rows with it); with it they matched in 4 of 5 tries, not always (README,
+  speed section). It costs no measured speed.
   Called, with the thread pools, by every binary that has --threads and by
   every stage worker.
   """

@@ -164,7 +164,7 @@ def make_deterministic() -> None:
 
   Without it the hand estimator's training differed between two runs of one
   command on an idle machine from its first evaluation on (and Table 4's
-  rows with it); with it they matched in 4 of 5 tries, not always (README,
+  rows with it); with it they matched in most tries, not all (README,
   speed section). It costs no measured speed.
   Called, with the thread pools, by every binary that has --threads and by
   every stage worker.

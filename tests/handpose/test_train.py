@@ -43,4 +43,3 @@ def test_trains_and_evaluates_a_tiny_hourglass(tmp_path):
   assert "curve" not in result  # It is in metrics.json only.
   for name in ("metrics.json", "errors.csv", "curve.csv", "flags.txt"):
     assert (out / name).exists(), name
-

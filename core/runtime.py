@@ -14,7 +14,7 @@ README's speed section. :func:`recommended` picks this device's entry.
 import dataclasses
 import os
 import re
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import keras
 import tensorflow as tf
@@ -160,16 +160,34 @@ def recommended(kind: Optional[str] = None) -> Settings:
 
 
 def make_deterministic() -> None:
-  """Deterministic op kernels, so reruns of a command differ less.
+  """Deterministic op kernels, so a rerun of a command repeats its numbers.
 
-  Without it the hand estimator's training differed between two runs of one
-  command on an idle machine from its first evaluation on (and Table 4's
-  rows with it); with it they matched in most tries, not all (README,
-  speed section). It costs no measured speed.
+  Together with `gradients` (the sums of gradient terms, which this switch
+  does not cover) it makes two runs of one training command bit-identical
+  (README, speed section). It costs no measured speed.
   Called, with the thread pools, by every binary that has --threads and by
   every stage worker.
   """
   tf.config.experimental.enable_op_determinism()
+
+
+def gradients(loss, variables) -> List[tf.Tensor]:
+  """d loss / d variables, repeatable to the bit; inside a tf.function only.
+
+  Where a tensor feeds several ops, its gradient is the sum of one term per
+  consumer; a tensor read by an unfused batch norm (mean, variance, scale)
+  and a skip path has four. tf.GradientTape adds them with one AddN, and
+  TensorFlow's CPU AddN writes into whichever input buffer is free at run
+  time and adds the others to it, so with three or more terms the order of
+  the additions, and the result's last bits, change from process to
+  process; deterministic ops do not cover it. Summing the terms pairwise in
+  graph order (AggregationMethod.EXPERIMENTAL_TREE) repeats exactly: a sum
+  of two is the same either way round. The extra passes over memory cost
+  the hand estimator's step a few percent (README, speed section).
+  """
+  return tf.gradients(
+      loss, variables,
+      aggregation_method=tf.AggregationMethod.EXPERIMENTAL_TREE)
 
 
 def apply_thread_setting(text: str) -> Settings:

@@ -32,6 +32,7 @@ import tensorflow as tf
 from core import estimator
 from core import files
 from core import inference
+from core import runtime
 from data import augment as augment_lib
 from data import pipeline
 from data import source as source_lib
@@ -94,10 +95,9 @@ def make_train_step(model: keras.Model,
 
   @tf.function
   def train_step(images, labels):
-    with tf.GradientTape() as tape:
-      predicted = model(images, training=True)
-      loss = l2_loss(predicted, labels)
-    grads = tape.gradient(loss, model.trainable_variables)
+    predicted = model(images, training=True)
+    loss = l2_loss(predicted, labels)
+    grads = runtime.gradients(loss, model.trainable_variables)
     optimizer.apply(grads, model.trainable_variables)
     loss_mean.update_state(loss)
     error_mean.update_state(labels, predicted)

@@ -55,6 +55,7 @@ import tensorflow as tf
 from core import estimator
 from core import files
 from core import inference
+from core import runtime
 from data import nyu_hand
 from data import pipeline
 from data import source as source_lib
@@ -180,12 +181,11 @@ def make_train_step(model: keras.Model,
 
   @tf.function
   def train_step(images, targets, mask):
-    with tf.GradientTape() as tape:
-      outputs = model(images, training=True)
-      if not isinstance(outputs, (list, tuple)):
-        outputs = [outputs]
-      loss = heatmap_loss(outputs, targets, mask, foreground_weight)
-    grads = tape.gradient(loss, model.trainable_variables)
+    outputs = model(images, training=True)
+    if not isinstance(outputs, (list, tuple)):
+      outputs = [outputs]
+    loss = heatmap_loss(outputs, targets, mask, foreground_weight)
+    grads = runtime.gradients(loss, model.trainable_variables)
     optimizer.apply(grads, model.trainable_variables)
     loss_mean.update_state(loss)
     return loss

@@ -49,6 +49,8 @@ from keras import layers
 import numpy as np
 import tensorflow as tf
 
+from core import runtime
+
 LEARNING_RATE = 3e-3
 VALIDATION_FRACTION = 0.1
 # A lower inner validation loss must beat the best by this much (nats) to
@@ -191,9 +193,8 @@ def _train_fold(images: np.ndarray, labels: np.ndarray, train: np.ndarray,
   # these closures and warned at every fold).
   @tf.function(input_signature=spec, autograph=False)
   def train_step(x, y):
-    with tf.GradientTape() as tape:
-      loss = bce(y[:, None], model(x, training=True))
-    grads = tape.gradient(loss, model.trainable_variables)
+    loss = bce(y[:, None], model(x, training=True))
+    grads = runtime.gradients(loss, model.trainable_variables)
     optimizer.apply(grads, model.trainable_variables)
 
   forward = tf.function(lambda x: model(x, training=False)[:, 0],

@@ -102,3 +102,36 @@ def test_describe_device():
   assert d["cpu_cores"] >= d["usable_cores"] >= 1
   assert isinstance(d["avx512_bf16"], bool)
   assert d["tensorflow"] == tf.__version__
+
+
+def _addn_widths(graph):
+  return sorted(len(op.inputs) for op in graph.get_operations()
+                if op.type == "AddN")
+
+
+def test_gradients_sum_the_terms_of_a_tensor_pairwise():
+  # x feeds four ops, so its gradient has four terms:
+  # d/dx [sum(a x) + sum(x^2) + mean(x) + sum(sin x)] = a + 2x + 1/n + cos x.
+  x = tf.Variable([0.5, -1.0, 2.0, 0.25])
+  a = tf.constant([1.0, 2.0, -3.0, 0.5])
+
+  def loss():
+    return (tf.reduce_sum(a * x) + tf.reduce_sum(tf.square(x)) +
+            tf.reduce_mean(x) + tf.reduce_sum(tf.sin(x)))
+
+  pairwise = tf.function(lambda: runtime.gradients(loss(), [x])[0])
+
+  def taped():
+    with tf.GradientTape() as tape:
+      value = loss()
+    return tape.gradient(value, x)
+  taped = tf.function(taped)
+
+  expected = a + 2.0 * x + 0.25 + tf.cos(x)
+  assert pairwise().numpy() == pytest.approx(expected.numpy(), rel=1e-6)
+  assert taped().numpy() == pytest.approx(expected.numpy(), rel=1e-6)
+  # The tape adds the four terms with one AddN, whose order of additions is
+  # chosen at run time; the pairwise sum has only two-input AddNs, whose
+  # result is the same either way round.
+  assert _addn_widths(taped.get_concrete_function().graph) == [4]
+  assert _addn_widths(pairwise.get_concrete_function().graph) == [2, 2, 2]

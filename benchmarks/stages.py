@@ -101,6 +101,35 @@ def _serial_order(jobs_list: Sequence[Job], waits: Dict[int, Set[str]]
   return order
 
 
+
+def _alone(jobs_list: Sequence[Job], waits: Dict[int, Set[str]]
+          ) -> List[bool]:
+  """For each job: whether no other job can ever run beside it.
+
+  True when, by the waits alone, every other job ends before it starts or
+  starts after it ends. Decided from the plan, not from what happens to be
+  running: a job's thread count changes its numbers' last bits, so it must
+  not depend on timing or on which stages an earlier run already did.
+  """
+  job_of = {name: i for i, job in enumerate(jobs_list)
+            for name in _chain(job)}
+  ends_before: Dict[int, Set[int]] = {}  # i -> the jobs that end before it.
+
+  def before(i: int) -> Set[int]:
+    if i not in ends_before:
+      found = set()
+      for stage in waits[i]:
+        k = job_of[stage]
+        if stage == _chain(jobs_list[k])[-1]:
+          found.add(k)  # k's last stage: k has ended.
+        found |= before(k)  # k has started, so what precedes it has ended.
+      ends_before[i] = found
+    return ends_before[i]
+
+  others = range(len(jobs_list))
+  return [all(j == i or j in before(i) or i in before(j) for j in others)
+          for i in others]
+
 def _run_numbered(run: "StagedRun", name: str, number: int, total: int
                  ) -> None:
   """Runs stage `name`, timed, between two log lines that say which of the
@@ -253,10 +282,10 @@ class StagedRun(abc.ABC):
     With jobs <= 1 (or one job) everything runs one after the other in this
     process, in that same order. With jobs > 1 each job runs in its own
     spawned process (a fresh TensorFlow runtime, so its thread pools can be
-    sized): an equal share of the cores while other jobs run or wait, all
-    of them for a job that starts alone (e.g. the last of a chain). The
-    small networks of the CPU presets gain little from a second intra-op
-    thread, so two jobs side by side nearly halve the wall clock. The first
+    sized): an equal share of the cores, or all of them for a job that by
+    the waits can never run beside another (`_alone`). The small networks
+    of the CPU presets gain little from a second intra-op thread, so two
+    jobs side by side nearly halve the wall clock. The first
     failure cancels the jobs not yet started; those running finish (and
     keep their timings), then it is raised here. Workers log at this
     process's verbosity (cli.configure_worker).
@@ -268,6 +297,7 @@ class StagedRun(abc.ABC):
     """
     waits = _waits(jobs_list, after or {})
     order = _serial_order(jobs_list, waits)  # Raises before anything runs.
+    alone = _alone(jobs_list, waits)
     numbers, total = self._numbers(jobs_list)
     if jobs <= 1 or len(jobs_list) <= 1:
       for index in order:
@@ -281,8 +311,8 @@ class StagedRun(abc.ABC):
               for i, w in waits.items() if w]
     log(f"running {', '.join(' -> '.join(_chain(j)) for j in jobs_list)}: "
         f"{jobs} at a time, {share} thread(s) each"
-        + (f" (all {cores} for one that starts alone); " + ", ".join(waited)
-           if waited else ""))
+        + (f" (all {cores} for one that cannot run beside another); "
+           + ", ".join(waited) if waited else ""))
     # configure_worker runs before a task's unpickling imports TensorFlow.
     with futures.ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("spawn"),
@@ -297,11 +327,9 @@ class StagedRun(abc.ABC):
           while ready and len(running) < jobs:
             index = ready.pop(0)
             waiting.remove(index)
-            # Alone (nothing else running or ready to run): every core.
-            alone = not running and not ready
             running[pool.submit(
                 _run_job_in_worker, self.worker_spec(), jobs_list[index],
-                numbers[index], total, cores if alone else share,
+                numbers[index], total, cores if alone[index] else share,
                 os.getpid(), limits_lib.limits())] = index
         if not running:  # After a failure: what waits is not started.
           break

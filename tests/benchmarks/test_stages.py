@@ -143,15 +143,43 @@ def test_a_job_waits_for_the_stages_it_comes_after(tmp_path, capfd):
                if re.fullmatch(r"stage 2/4 c finished in .*", line))
   assert c_end < lines.index("stage 3/4 threads_w")
   share = str(max(1, os.cpu_count() // 2))
-  assert (tmp_path / "pool" / "threads_a").read_text() == share
-  assert (tmp_path / "pool" / "threads_b").read_text() == share
-  # A job that starts with nothing else running or ready gets every core:
+  # threads_w too, although it may start after threads_b has ended: the
+  # thread count follows the plan, not the timing.
+  for name in ("threads_a", "threads_b", "threads_w"):
+    assert (tmp_path / "pool" / name).read_text() == share, name
+  # A job that by the waits can never run beside another gets every core:
   # here each of two jobs, the second waiting for the first.
   alone = _ToyRun(str(tmp_path / "alone"))
   alone.run_stages(["threads_x", "threads_y"], jobs=2,
                    after={"threads_y": ["threads_x"]})
   for name in ("threads_x", "threads_y"):
     assert (tmp_path / "alone" / name).read_text() == str(os.cpu_count())
+
+
+def test_a_job_is_alone_only_if_the_waits_keep_every_other_job_apart():
+  # Table 2's and Table 4's plan: the refined rows' estimators wait for the
+  # chain's last stage; the unrefined rows' estimators wait for nothing, so
+  # each may overlap anything: nobody is alone.
+  plan = [("estimator synthetic", "simgan", "selection", "refine"),
+          "estimator refined", "estimator refined_4x", "estimator real"]
+  after = {"estimator refined": ["refine"], "estimator refined_4x": ["refine"]}
+  assert stages._alone(plan, stages._waits(plan, after)) == [False] * 4
+  # Without the real row the chain is alone; the two refined rows still
+  # overlap each other.
+  assert stages._alone(plan[:3], stages._waits(plan[:3], after)) == [
+      True, False, False]
+  # A chain of jobs, each after the previous one's last stage (directly or
+  # through another job): every one alone.
+  chain = [("a", "b"), "c", "d"]
+  assert stages._alone(chain, stages._waits(
+      chain, {"c": ["b"], "d": ["c"]})) == [True] * 3
+  # c waits for the chain's first stage only, so it can overlap b; d waits
+  # for both ends.
+  assert stages._alone(chain, stages._waits(
+      chain, {"c": ["a"], "d": ["b", "c"]})) == [False, False, True]
+  # d after c alone is not enough: b may still run when c has ended.
+  assert stages._alone(chain, stages._waits(
+      chain, {"c": ["a"], "d": ["c"]})) == [False] * 3
 
 
 def test_waits_that_cannot_be_met_are_refused_before_anything_runs(

@@ -101,7 +101,6 @@ def _serial_order(jobs_list: Sequence[Job], waits: Dict[int, Set[str]]
   return order
 
 
-
 def _alone(jobs_list: Sequence[Job], waits: Dict[int, Set[str]]
           ) -> List[bool]:
   """For each job: whether no other job can ever run beside it.
@@ -129,6 +128,7 @@ def _alone(jobs_list: Sequence[Job], waits: Dict[int, Set[str]]
   others = range(len(jobs_list))
   return [all(j == i or j in before(i) or i in before(j) for j in others)
           for i in others]
+
 
 def _run_numbered(run: "StagedRun", name: str, number: int, total: int
                  ) -> None:

@@ -125,9 +125,9 @@ def _alone(jobs_list: Sequence[Job], waits: Dict[int, Set[str]]
       ends_before[i] = found
     return ends_before[i]
 
-  others = range(len(jobs_list))
-  return [all(j == i or j in before(i) or i in before(j) for j in others)
-          for i in others]
+  indices = range(len(jobs_list))
+  return [all(j == i or j in before(i) or i in before(j) for j in indices)
+          for i in indices]
 
 
 def _run_numbered(run: "StagedRun", name: str, number: int, total: int
@@ -297,7 +297,6 @@ class StagedRun(abc.ABC):
     """
     waits = _waits(jobs_list, after or {})
     order = _serial_order(jobs_list, waits)  # Raises before anything runs.
-    alone = _alone(jobs_list, waits)
     numbers, total = self._numbers(jobs_list)
     if jobs <= 1 or len(jobs_list) <= 1:
       for index in order:
@@ -305,6 +304,7 @@ class StagedRun(abc.ABC):
           _run_numbered(self, name, number, total)
       return
     jobs = min(jobs, len(jobs_list))
+    alone = _alone(jobs_list, waits)
     cores = os.cpu_count() or 1
     share = max(1, cores // jobs)
     waited = [f"{_chain(jobs_list[i])[0]} after {'/'.join(sorted(w))}"
